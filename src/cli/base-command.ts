@@ -1,0 +1,101 @@
+// The base of every data command: `--json` and `--data-dir`, the context's lifetime
+// (opened on first use, closed in `finally`), and the one way errors reach the terminal.
+import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import type { DanaContext } from '../core/context.js';
+import type { DanaConfig } from '../core/config.js';
+import { describeCliError } from './errors.js';
+import { formatRecord, formatTable, type Column } from './output.js';
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DanaCommand)['baseFlags'] & T['flags']>;
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export abstract class DanaCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    'data-dir': Flags.string({
+      description: 'Data folder holding local.db and uploads/ (default: $DANA_HOME or ~/.dana).',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: CommandFlags<T>;
+  protected args!: CommandArgs<T>;
+  /** Every positional argument, for commands that take a list (`docs upload A B C`). */
+  protected positionals: string[] = [];
+  private context?: Promise<DanaContext>;
+
+  override async init(): Promise<void> {
+    await super.init();
+    const { args, flags, argv } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof DanaCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    }).catch((error: Error) => {
+      // Value parsers (Args.integer, …) throw plain errors: they are usage errors all the same.
+      throw error instanceof Errors.CLIError ? error : new Errors.CLIError(error.message, { exit: 2 });
+    });
+    this.flags = flags as CommandFlags<T>;
+    this.args = args as CommandArgs<T>;
+    this.positionals = argv as string[];
+  }
+
+  /** Settings from flags and environment, resolved once. */
+  protected async danaConfig(): Promise<DanaConfig> {
+    const { resolveConfig } = await import('../core/config.js');
+    return resolveConfig({ dataDir: this.flags['data-dir'] });
+  }
+
+  /** The core, opened on first use so `--help` and usage errors never touch the database. */
+  protected openContext(): Promise<DanaContext> {
+    this.context ??= (async () => {
+      const { createContext } = await import('../core/context.js');
+      return createContext(await this.danaConfig());
+    })();
+    return this.context;
+  }
+
+  /** Prints rows as a table unless --json (then the returned rows are printed as JSON). */
+  protected showList<R>(rows: R[], columns: Array<Column<R>>, emptyHint: string): R[] {
+    if (this.jsonEnabled()) return rows;
+    if (rows.length === 0 && process.stdout.isTTY) process.stderr.write(`${emptyHint}\n`);
+    else this.log(formatTable(rows, columns));
+    return rows;
+  }
+
+  /** Prints one record as `key: value` lines unless --json. */
+  protected showRecord<R extends object>(record: R): R {
+    if (!this.jsonEnabled()) this.log(formatRecord(record as Record<string, unknown>));
+    return record;
+  }
+
+  /** Success output is exactly the API's JSON shape, without an envelope. */
+  protected override toSuccessJson(result: unknown): unknown {
+    return result;
+  }
+
+  protected override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  /** Each error is printed once, as one line on stderr (and as `{"detail": …}` with --json). */
+  override async catch(error: Error & { exitCode?: number }): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error;
+    // A reader that went away (`dana docs download 1 -o - | head`) is not a failure.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') this.exit(0);
+    const { exitCode, detail, message } = describeCliError(error);
+    if (this.jsonEnabled()) this.logJson({ detail });
+    process.stderr.write(`Error: ${message}\n`);
+    if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+    this.exit(exitCode);
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    try {
+      if (this.context) await (await this.context.catch(() => undefined))?.close();
+    } finally {
+      await super.finally(error);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// Turns any error into what the CLI shows: an exit code, the `detail` printed with --json
+// (the API's body for the same failure) and one sentence for stderr.
+import { Errors } from '@oclif/core';
+import { errorOutcome, toDanaError, ValidationError, type ValidationIssue } from '../core/errors.js';
+
+export interface CliError {
+  exitCode: number;
+  detail: unknown;
+  message: string;
+}
+
+// Body fields whose flag has another name on the command line.
+const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation' };
+
+export function describeCliError(error: unknown): CliError {
+  const known = toDanaError(error);
+  if (known) {
+    const { exitCode, detail } = errorOutcome(known);
+    const message = known instanceof ValidationError ? known.issues.map(describeIssue).join('; ') : known.message;
+    return { exitCode, detail, message: oneLine(message) };
+  }
+  if (error instanceof Errors.CLIError) {
+    // oclif's own usage errors (unknown flag, missing argument, bad integer).
+    const message = oneLine(error.message.replace(/^The following errors? occurred:/, '').replace(/See more help with --help/, ''));
+    return { exitCode: error.oclif?.exit === 1 ? 1 : 2, detail: message, message };
+  }
+  const message = oneLine((error as Error)?.message || String(error));
+  return { exitCode: 1, detail: message, message: process.env.DEBUG ? message : `${message} (set DEBUG=1 for details)` };
+}
+
+function describeIssue(issue: ValidationIssue): string {
+  const [where, field, ...rest] = issue.loc;
+  if (where === 'env' || where === 'args') return `${field}: ${issue.msg}`;
+  if (field === undefined) return issue.msg;
+  const flag = typeof field === 'string' ? `--${FLAG_NAMES[field] ?? field.replaceAll('_', '-')}` : String(field);
+  return `${[flag, ...rest].join('.')}: ${issue.msg}`;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+}

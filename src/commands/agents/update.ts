@@ -1,0 +1,24 @@
+import { Flags } from '@oclif/core';
+import { DanaCommand } from '../../cli/base-command.js';
+import { configFlags, definedOnly, idArg, readConfigFlags } from '../../cli/flags.js';
+
+export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
+  static override summary = 'Change an agent: only the fields given.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 3 --name "Senior Researcher"',
+    'Replace the config (it is not merged)\n<%= config.bin %> <%= command.id %> 3 --config \'{"provider":"local","topic_ids":[1,2]}\'',
+  ];
+  static override args = { id: idArg('Agent') };
+  static override flags = {
+    name: Flags.string({ description: 'New name.' }),
+    description: Flags.string({ description: 'New description.' }),
+    ...configFlags,
+  };
+
+  async run() {
+    const { services } = await this.openContext();
+    const changes = { name: this.flags.name, description: this.flags.description, config: readConfigFlags(this.flags) };
+    return this.showRecord(await services.agents.update(this.args.id, definedOnly(changes)));
+  }
+}
+

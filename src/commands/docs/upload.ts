@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { DanaCommand } from '../../cli/base-command.js';
+import { DOCUMENT_COLUMNS } from '../../cli/columns.js';
+import { withProgress } from '../../cli/progress.js';
+import { ValidationError } from '../../core/errors.js';
+import type { Document } from '../../core/schemas.js';
+
+export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
+  static override summary = 'Upload one or more files (.pdf .txt .md .json .csv .docx).';
+  static override description = 'Every file is checked (exists, allowed type, within DANA_MAX_UPLOAD_MB) before the first is stored. A progress bar shows on a terminal for large files.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> ./paper.pdf',
+    'Several files into a topic, for an agent\n<%= config.bin %> <%= command.id %> notes.md data.csv --topic 2 --agent 1',
+    '<%= config.bin %> <%= command.id %> ./paper.pdf --json',
+  ];
+  static override strict = false;
+  static override args = { file: Args.string({ description: 'File(s) to upload.', required: true }) };
+  static override flags = {
+    topic: Flags.integer({ description: 'Put the documents in this topic.', aliases: ['topic-id'], min: 1 }),
+    agent: Flags.integer({ description: 'Give the documents to this agent.', aliases: ['agent-id'], min: 1 }),
+  };
+
+  async run() {
+    const { services, files } = await this.openContext();
+    const form = { topic_id: this.flags.topic, agent_id: this.flags.agent };
+    const sources = this.positionals.map((file) => {
+      const stats = statFile(file);
+      services.documents.classify(path.basename(file));
+      if (stats.size > files.maxUploadBytes) throw files.tooLarge();
+      return { file, size: stats.size };
+    });
+    const documents: Document[] = [];
+    for (const { file, size } of sources) {
+      const stream = await withProgress(fs.createReadStream(file), size, path.basename(file));
+      documents.push(await services.documents.upload(stream, path.basename(file), form));
+    }
+    if (documents.length === 1) return this.showRecord(documents[0]);
+    return this.showList(documents, DOCUMENT_COLUMNS, '');
+  }
+}
+
+function statFile(file: string): fs.Stats {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read it (${(error as NodeJS.ErrnoException).code})`;
+    throw ValidationError.field(['args', file], reason, 'file_error');
+  }
+  if (!stats.isFile()) throw ValidationError.field(['args', file], 'not a regular file', 'file_error');
+  return stats;
+}

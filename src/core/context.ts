@@ -1,0 +1,81 @@
+// The one place that opens a database and picks an upload folder. Every front end makes a
+// context, passes it down explicitly, and closes it when done.
+import fs from 'node:fs/promises';
+import type { Knex } from 'knex';
+import type { DanaConfig } from './config.js';
+import { openKnex } from './db/dialects.js';
+import { migrateToLatest } from './db/migrate.js';
+import { bindModels, type Models } from './db/models.js';
+import { FileStore } from './files.js';
+import { AgentService } from './services/agents.js';
+import { TopicService } from './services/topics.js';
+import { DocumentService } from './services/documents.js';
+import { ConversationService } from './services/conversations.js';
+import { MessageService } from './services/messages.js';
+
+export interface Services {
+  agents: AgentService;
+  topics: TopicService;
+  documents: DocumentService;
+  conversations: ConversationService;
+  messages: MessageService;
+}
+
+export interface DanaContext {
+  config: DanaConfig;
+  knex: Knex;
+  models: Models;
+  files: FileStore;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function createContext(config: DanaConfig): Promise<DanaContext> {
+  await fs.mkdir(config.dataDir, { recursive: true });
+  await fs.mkdir(config.uploadDir, { recursive: true });
+  const knex = openKnex(config.database);
+  try {
+    await migrateToLatest(knex);
+    const models = bindModels(knex);
+    const files = new FileStore(config.uploadDir, config.maxUploadBytes, config.maxUploadMb);
+    await recoverStagedFiles(knex, files);
+    const deps = { knex, models, files };
+    const services: Services = {
+      agents: new AgentService(deps),
+      topics: new TopicService(deps),
+      documents: new DocumentService(deps),
+      conversations: new ConversationService(deps),
+      messages: new MessageService(deps),
+    };
+    let closed = false;
+    return {
+      config,
+      knex,
+      models,
+      files,
+      services,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await files.close();
+        await knex.destroy();
+      },
+    };
+  } catch (error) {
+    await knex.destroy();
+    throw error;
+  }
+}
+
+/**
+ * Finishes what crashed processes left half-done: a staged file whose row was committed is
+ * only a leftover temp link; one whose row never was is removed from its final place too.
+ */
+async function recoverStagedFiles(knex: Knex, files: FileStore): Promise<void> {
+  const abandoned = await files.abandonedStaging();
+  for (const { relativePath } of abandoned.files) {
+    const row = await knex('documents').select('id').where('file_path', relativePath).first();
+    if (!row) await files.remove(relativePath);
+  }
+  for (const dir of abandoned.dirs) await fs.rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,138 @@
+// Everything that differs between SQLite and PostgreSQL lives here: how a connection is
+// opened and tuned, and how each reports a constraint violation.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import knexFactory, { type Knex } from 'knex';
+import type { DatabaseSettings } from '../config.js';
+
+const require = createRequire(import.meta.url);
+
+/** How long a statement waits for another process's write lock before giving up. */
+export const BUSY_TIMEOUT_MS = 10_000;
+/** Prepared statements kept per SQLite connection; Dana issues a few dozen distinct queries. */
+const STATEMENT_CACHE_SIZE = 500;
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function openKnex(settings: DatabaseSettings): Knex {
+  if (settings.client === 'postgres') {
+    return knexFactory({
+      client: 'pg',
+      connection: settings.connectionString,
+      pool: { min: 0, max: settings.poolMax },
+      acquireConnectionTimeout: BUSY_TIMEOUT_MS,
+    });
+  }
+  if (settings.filename !== ':memory:') fs.mkdirSync(path.dirname(settings.filename), { recursive: true });
+  return knexFactory({
+    client: sqliteClient(),
+    connection: { filename: settings.filename },
+    useNullAsDefault: true,
+    pool: {
+      // One connection per process: better-sqlite3 is synchronous, so a second one would only add locking.
+      min: 1,
+      max: 1,
+      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
+        try {
+          connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          connection.pragma('journal_mode = WAL');
+          connection.pragma('synchronous = NORMAL');
+          connection.pragma('foreign_keys = ON');
+          done(null, connection);
+        } catch (error) {
+          done(error as Error, connection);
+        }
+      },
+    },
+    acquireConnectionTimeout: BUSY_TIMEOUT_MS * 2,
+  });
+}
+
+export function dialectOf(knex: Knex): Dialect {
+  return knex.client.config.client === 'pg' ? 'postgres' : 'sqlite';
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  all(bindings: unknown[]): unknown[];
+  run(bindings: unknown[]): { lastInsertRowid: number | bigint; changes: number };
+}
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  prepare(sql: string): SqliteStatement;
+  __danaStatements?: Map<string, SqliteStatement>;
+}
+interface QueryObject {
+  sql: string;
+  bindings?: unknown[];
+  response?: unknown;
+  context?: unknown;
+}
+
+let sqliteClientClass: typeof Knex.Client | undefined;
+
+/**
+ * knex's better-sqlite3 client with two changes:
+ * - transactions start with BEGIN IMMEDIATE, so a transaction that reads before it writes
+ *   waits for the write lock (busy timeout) instead of failing with SQLITE_BUSY when
+ *   another process (the CLI beside a server) wrote in between;
+ * - prepared statements are cached per connection instead of re-prepared on every query.
+ */
+function sqliteClient(): typeof Knex.Client {
+  if (sqliteClientClass) return sqliteClientClass;
+  // knex's internals are plain CommonJS classes without typings.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type AnyClass = new (...args: any[]) => any;
+  const BetterSqliteClient: AnyClass = require('knex/lib/dialects/better-sqlite3/index.js');
+  const SqliteTransaction: AnyClass = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js');
+
+  class ImmediateTransaction extends SqliteTransaction {
+    begin(connection: SqliteConnection) {
+      return this.query(connection, 'BEGIN IMMEDIATE;');
+    }
+  }
+
+  class DanaSqliteClient extends BetterSqliteClient {
+    transaction(container: unknown, config: unknown, outerTx: unknown) {
+      return new ImmediateTransaction(this, container, config, outerTx);
+    }
+
+    async _query(connection: SqliteConnection, obj: QueryObject) {
+      if (!obj.sql) throw new Error('The query is empty');
+      const statement = cachedStatement(connection, obj.sql);
+      const bindings = this._formatBindings(obj.bindings);
+      if (statement.reader) {
+        obj.response = statement.all(bindings);
+        return obj;
+      }
+      const response = statement.run(bindings);
+      obj.response = response;
+      obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
+      return obj;
+    }
+  }
+  sqliteClientClass = DanaSqliteClient as unknown as typeof Knex.Client;
+  return sqliteClientClass;
+}
+
+function cachedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
+  const cache = (connection.__danaStatements ??= new Map());
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = connection.prepare(sql);
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(sql, statement);
+  }
+  return statement;
+}

@@ -1,0 +1,116 @@
+// The errors Dana's core throws. They carry meaning, not transport details: the one table
+// at the bottom turns each into an HTTP status and a CLI exit code for both front ends.
+
+/** Where a validation problem was found, FastAPI-style: ["body", "name"], ["query", "limit"], … */
+export type Loc = Array<string | number>;
+
+export interface ValidationIssue {
+  loc: Loc;
+  msg: string;
+  type: string;
+}
+
+export class DanaError extends Error {
+  override name = 'DanaError';
+  /** The value sent as `detail` (JSON) and, flattened, printed by the CLI. */
+  get detail(): unknown {
+    return this.message;
+  }
+}
+
+export class NotFoundError extends DanaError {
+  override name = 'NotFoundError';
+}
+
+export class ConflictError extends DanaError {
+  override name = 'ConflictError';
+}
+
+export class ValidationError extends DanaError {
+  override name = 'ValidationError';
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map(describeIssue).join('; '));
+  }
+
+  override get detail(): ValidationIssue[] {
+    return this.issues;
+  }
+
+  /** One issue on one field, e.g. `ValidationError.field(['body', 'topic_id'], 'Topic 9 does not exist', 'foreign_key')`. */
+  static field(loc: Loc, msg: string, type = 'value_error'): ValidationError {
+    return new ValidationError([{ loc, msg, type }]);
+  }
+}
+
+/** A request that is not even well-formed (malformed JSON). */
+export class BadRequestError extends DanaError {
+  override name = 'BadRequestError';
+}
+
+export class PayloadTooLargeError extends DanaError {
+  override name = 'PayloadTooLargeError';
+}
+
+export class UnsupportedMediaTypeError extends DanaError {
+  override name = 'UnsupportedMediaTypeError';
+}
+
+/** The agent runner (a local index or a remote model) could not produce a reply. */
+export class RunnerError extends DanaError {
+  override name = 'RunnerError';
+  constructor(readonly reason: string) {
+    super(`Agent runner failed: ${reason}`);
+  }
+}
+
+/** The database stayed busy longer than the busy timeout: worth retrying, not a bug. */
+export class UnavailableError extends DanaError {
+  override name = 'UnavailableError';
+}
+
+function describeIssue(issue: ValidationIssue): string {
+  const where = issue.loc.slice(1).join('.');
+  return where ? `${where}: ${issue.msg}` : issue.msg;
+}
+
+export interface ErrorOutcome {
+  status: number;
+  exitCode: number;
+  detail: unknown;
+}
+
+// One row per error class; order matters only for subclasses (none overlap today).
+const OUTCOMES: Array<[new (...args: never[]) => DanaError, number, number]> = [
+  [NotFoundError, 404, 3],
+  [ConflictError, 409, 4],
+  [ValidationError, 422, 2],
+  [BadRequestError, 400, 2],
+  [PayloadTooLargeError, 413, 2],
+  [UnsupportedMediaTypeError, 415, 2],
+  [RunnerError, 502, 5],
+  [UnavailableError, 503, 1],
+];
+
+/**
+ * How an error reaches users: HTTP status, exit code and the `detail` they see. Anything
+ * unexpected becomes 500 / exit 1 with a generic detail, so internals never leak.
+ */
+export function errorOutcome(error: unknown): ErrorOutcome {
+  const known = toDanaError(error);
+  if (known) {
+    for (const [type, status, exitCode] of OUTCOMES) {
+      if (known instanceof type) return { status, exitCode, detail: known.detail };
+    }
+  }
+  return { status: 500, exitCode: 1, detail: 'Internal Server Error' };
+}
+
+/** Database errors that mean something to users, recognised on both SQLite and PostgreSQL. */
+export function toDanaError(error: unknown): DanaError | undefined {
+  if (error instanceof DanaError) return error;
+  const code = (error as { code?: unknown })?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {
+    return new UnavailableError('The database is busy; try again');
+  }
+  return undefined;
+}

@@ -1,0 +1,226 @@
+// The upload store: files stream into a per-process temp folder inside the upload folder,
+// are counted as they pass (the size limit is enforced while streaming), then linked into
+// YYYY/MM/DD/<uuid><ext> in the same unit of work as their database row. Every path read
+// from the database is resolved inside the upload folder, never outside it.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+
+export const MIME_TYPES: Readonly<Record<string, string>> = {
+  '.csv': 'text/csv',
+  '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.json': 'application/json',
+  '.md': 'text/markdown',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+};
+export const ALLOWED_EXTENSIONS = Object.keys(MIME_TYPES).sort();
+const NOT_ALLOWED = `File type not allowed. Allowed types: ${ALLOWED_EXTENSIONS.join(', ')}`;
+
+const TEMP_DIR = '.tmp';
+const MAX_NAME_LENGTH = 255;
+// C0/C1 controls, and bidirectional overrides that make "exe.txt" display as "txt.exe".
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export interface FileKind {
+  originalFilename: string;
+  extension: string;
+  mimeType: string;
+}
+
+/** A file received into temp storage, not yet part of the store. */
+export interface StagedFile extends FileKind {
+  tempPath: string;
+  /** Where it will live, relative to the upload folder (YYYY/MM/DD/<uuid><ext>). */
+  relativePath: string;
+  /** The stored name, <uuid><ext>. */
+  filename: string;
+  size: number;
+}
+
+/** The client's name reduced to a safe base name: no directories, no control characters. */
+export function sanitizeFilename(name: string): string {
+  const base = name.normalize('NFC').replace(UNSAFE_CHARACTERS, '').split(/[\\/]/).filter((part) => part.trim() !== '').pop() ?? '';
+  const trimmed = base.trim();
+  if (trimmed === '.' || trimmed === '..') return '';
+  if (trimmed.length <= MAX_NAME_LENGTH) return trimmed;
+  const ext = path.extname(trimmed).slice(0, 16);
+  return trimmed.slice(0, MAX_NAME_LENGTH - ext.length) + ext;
+}
+
+/** Decides from the name alone whether a file may be stored (415 otherwise). */
+export function classifyFile(clientName: string): FileKind {
+  const originalFilename = sanitizeFilename(clientName);
+  const extension = path.extname(originalFilename).toLowerCase();
+  const mimeType = MIME_TYPES[extension];
+  if (!mimeType) throw new UnsupportedMediaTypeError(NOT_ALLOWED);
+  return { originalFilename, extension, mimeType };
+}
+
+export class FileStore {
+  readonly root: string;
+  private readonly tempRoot: string;
+  private readonly processTempDir: string;
+  private readonly createdDirs = new Set<string>();
+
+  constructor(
+    root: string,
+    readonly maxUploadBytes: number,
+    readonly maxUploadMb: number,
+  ) {
+    this.root = path.resolve(root);
+    this.tempRoot = path.join(this.root, TEMP_DIR);
+    this.processTempDir = path.join(this.tempRoot, `${os.hostname()}~${process.pid}~${randomUUID().slice(0, 8)}`);
+  }
+
+  /** Streams `source` into temp storage, refusing it once it passes the size limit. */
+  async stage(source: Readable, kind: FileKind): Promise<StagedFile> {
+    await this.ensureDir(this.processTempDir);
+    const now = new Date();
+    const day = [now.getUTCFullYear(), pad(now.getUTCMonth() + 1), pad(now.getUTCDate())].join('/');
+    const filename = `${randomUUID()}${kind.extension}`;
+    const relativePath = `${day}/${filename}`;
+    const tempPath = path.join(this.processTempDir, relativePath.replaceAll('/', '-'));
+    let size = 0;
+    const limit = this.maxUploadBytes;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        size += chunk.length;
+        if (size > limit) callback(this.tooLarge());
+        else callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, counter, fs.createWriteStream(tempPath, { flags: 'wx' }));
+    } catch (error) {
+      await removeQuietly(tempPath);
+      throw error;
+    }
+    return { ...kind, tempPath, relativePath, filename, size };
+  }
+
+  tooLarge(): PayloadTooLargeError {
+    return new PayloadTooLargeError(`File too large. Maximum size is ${this.maxUploadMb}MB`);
+  }
+
+  /**
+   * Puts a staged file at its final path. It is hard-linked, so the temp name stays as a
+   * record until `settle()`: a crash between here and the database commit is undone on the
+   * next start (see `staleStagedFiles`).
+   */
+  async place(staged: StagedFile): Promise<void> {
+    const target = this.resolve(staged.relativePath);
+    await this.ensureDir(path.dirname(target));
+    try {
+      await fsp.link(staged.tempPath, target);
+    } catch (error) {
+      // Some shared file systems have no hard links; a rename is still atomic.
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      await fsp.rename(staged.tempPath, target);
+    }
+  }
+
+  /** The row is committed: drop the temp record. */
+  async settle(staged: StagedFile): Promise<void> {
+    await removeQuietly(staged.tempPath);
+  }
+
+  /** The upload failed: nothing of it remains. */
+  async discard(staged: StagedFile): Promise<void> {
+    await removeQuietly(staged.tempPath);
+    await removeQuietly(this.resolve(staged.relativePath));
+  }
+
+  /** An absolute path for a stored relative path, refusing anything outside the upload folder. */
+  resolve(relativePath: string): string {
+    const absolute = path.resolve(this.root, relativePath);
+    if (path.isAbsolute(relativePath) || !absolute.startsWith(this.root + path.sep)) {
+      throw new NotFoundError('Document file not found');
+    }
+    return absolute;
+  }
+
+  async open(relativePath: string): Promise<{ stream: fs.ReadStream; size: number }> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.resolve(relativePath), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('Document file not found');
+      throw error;
+    }
+    const { size } = await handle.stat();
+    return { stream: handle.createReadStream({ autoClose: true }), size };
+  }
+
+  async exists(relativePath: string): Promise<boolean> {
+    try {
+      return (await fsp.stat(this.resolve(relativePath))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(relativePath: string): Promise<void> {
+    await removeQuietly(this.resolve(relativePath));
+  }
+
+  /**
+   * Temp folders of processes that died (this host's, whose pid is gone) or that are older
+   * than a day (another host's, on a shared volume), and the files staged in them with the
+   * path each was bound for.
+   */
+  async abandonedStaging(): Promise<{ dirs: string[]; files: Array<{ tempPath: string; relativePath: string }> }> {
+    const dirs: string[] = [];
+    const files: Array<{ tempPath: string; relativePath: string }> = [];
+    for (const dir of await fsp.readdir(this.tempRoot).catch(() => [] as string[])) {
+      const full = path.join(this.tempRoot, dir);
+      if (full === this.processTempDir || !(await isAbandoned(full, dir))) continue;
+      dirs.push(full);
+      for (const name of await fsp.readdir(full).catch(() => [] as string[])) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})-([0-9a-f-]{36}\.[a-z]+)$/.exec(name);
+        if (match) files.push({ tempPath: path.join(full, name), relativePath: `${match[1]}/${match[2]}/${match[3]}/${match[4]}` });
+      }
+    }
+    return { dirs, files };
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.createdDirs.has(dir)) return;
+    await fsp.mkdir(dir, { recursive: true });
+    this.createdDirs.add(dir);
+  }
+
+  /** Forgets this process's temp folder (called when the context closes). */
+  async close(): Promise<void> {
+    await fsp.rm(this.processTempDir, { recursive: true, force: true });
+  }
+}
+
+async function isAbandoned(full: string, dir: string): Promise<boolean> {
+  const owner = /^(.*)~(\d+)~[0-9a-f]+$/.exec(dir);
+  if (owner && owner[1] === os.hostname()) return Number(owner[2]) === process.pid || !isAlive(Number(owner[2]));
+  const stats = await fsp.stat(full).catch(() => undefined);
+  return !stats || Date.now() - stats.mtimeMs > 24 * 60 * 60 * 1000;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function removeQuietly(file: string): Promise<void> {
+  await fsp.rm(file, { force: true }).catch(() => undefined);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

@@ -1,0 +1,237 @@
+// One JSON Schema per shape and per request body. The same objects validate input (ajv),
+// type the code (FromSchema) and describe the API (the OpenAPI document embeds them).
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+const id = { type: 'integer', minimum: 1 } as const;
+const optionalId = { type: ['integer', 'null'], minimum: 1 } as const;
+const timestamp = {
+  type: 'string',
+  format: 'date-time',
+  description: 'ISO 8601 UTC timestamp ending in Z',
+  examples: ['2026-11-24T10:00:00.000Z'],
+} as const;
+const name = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Surrounding whitespace is trimmed; 1 to 200 characters remain.',
+} as const;
+const title = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const config = {
+  type: 'object',
+  description: 'Free-form JSON object, stored and returned exactly. See the chat runner settings.',
+  examples: [{ provider: 'local', topic_ids: [1] }],
+} as const;
+
+export const AgentSchema = {
+  $id: 'Agent',
+  type: 'object',
+  properties: { id, name, description: { type: 'string' }, config, created_at: timestamp, updated_at: timestamp },
+  required: ['id', 'name', 'description', 'config', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const AgentCreateSchema = {
+  $id: 'AgentCreate',
+  type: 'object',
+  properties: { name, description: { type: 'string' }, config },
+  required: ['name', 'description', 'config'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const AgentUpdateSchema = {
+  $id: 'AgentUpdate',
+  type: 'object',
+  properties: AgentCreateSchema.properties,
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const TopicSchema = {
+  $id: 'Topic',
+  type: 'object',
+  properties: { id, name, description: { type: 'string' }, created_at: timestamp, updated_at: timestamp },
+  required: ['id', 'name', 'description', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const TopicCreateSchema = {
+  $id: 'TopicCreate',
+  type: 'object',
+  properties: { name, description: { type: 'string' } },
+  required: ['name', 'description'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const TopicUpdateSchema = {
+  $id: 'TopicUpdate',
+  type: 'object',
+  properties: TopicCreateSchema.properties,
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const DocumentSchema = {
+  $id: 'Document',
+  type: 'object',
+  properties: {
+    id,
+    filename: { type: 'string', description: 'Stored name: a v4 UUID and the lower-cased extension' },
+    original_filename: { type: 'string' },
+    file_size: { type: 'integer', minimum: 0, description: 'Bytes' },
+    mime_type: { type: 'string' },
+    topic_id: optionalId,
+    agent_id: optionalId,
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+  required: ['id', 'filename', 'original_filename', 'file_size', 'mime_type', 'topic_id', 'agent_id', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const DocumentUpdateSchema = {
+  $id: 'DocumentUpdate',
+  type: 'object',
+  properties: {
+    original_filename: { type: 'string', minLength: 1, maxLength: 255 },
+    topic_id: optionalId,
+    agent_id: optionalId,
+  },
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+/** The text fields of an upload form; any other field is ignored. */
+export const DocumentUploadFormSchema = {
+  $id: 'DocumentUploadForm',
+  type: 'object',
+  properties: { topic_id: id, agent_id: id },
+} as const satisfies JSONSchema;
+
+export const MessageSchema = {
+  $id: 'Message',
+  type: 'object',
+  properties: {
+    id,
+    conversation_id: id,
+    sender: { type: 'string', examples: ['user', 'agent'] },
+    content: { type: 'string' },
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+  required: ['id', 'conversation_id', 'sender', 'content', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+const sender = { type: 'string', minLength: 1, maxLength: 50, examples: ['user', 'agent'] } as const;
+
+export const MessageCreateSchema = {
+  $id: 'MessageCreate',
+  type: 'object',
+  properties: { sender, content: { type: 'string' } },
+  required: ['sender', 'content'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const MessageUpdateSchema = {
+  $id: 'MessageUpdate',
+  type: 'object',
+  properties: MessageCreateSchema.properties,
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+const conversationProperties = { id, title: { type: 'string' }, agent_id: optionalId, created_at: timestamp, updated_at: timestamp } as const;
+
+export const ConversationSchema = {
+  $id: 'Conversation',
+  type: 'object',
+  properties: conversationProperties,
+  required: ['id', 'title', 'agent_id', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationWithMessagesSchema = {
+  $id: 'ConversationWithMessages',
+  type: 'object',
+  properties: { ...conversationProperties, messages: { type: 'array', items: MessageSchema } },
+  required: ['id', 'title', 'agent_id', 'created_at', 'updated_at', 'messages'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationCreateSchema = {
+  $id: 'ConversationCreate',
+  type: 'object',
+  properties: { title, agent_id: optionalId },
+  required: ['title'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationUpdateSchema = {
+  $id: 'ConversationUpdate',
+  type: 'object',
+  properties: ConversationCreateSchema.properties,
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+const paging = {
+  skip: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip' },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Rows to return' },
+} as const;
+
+export const ListQuerySchema = {
+  $id: 'ListQuery',
+  type: 'object',
+  properties: paging,
+  required: ['skip', 'limit'],
+} as const satisfies JSONSchema;
+
+export const DocumentListQuerySchema = {
+  $id: 'DocumentListQuery',
+  type: 'object',
+  properties: { ...paging, topic_id: id, agent_id: id },
+  required: ['skip', 'limit'],
+} as const satisfies JSONSchema;
+
+export const ConversationListQuerySchema = {
+  $id: 'ConversationListQuery',
+  type: 'object',
+  properties: { ...paging, agent_id: id },
+  required: ['skip', 'limit'],
+} as const satisfies JSONSchema;
+
+export const DeletedSchema = {
+  $id: 'Deleted',
+  type: 'object',
+  properties: { message: { type: 'string', examples: ['Agent deleted successfully'] } },
+  required: ['message'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export type Agent = FromSchema<typeof AgentSchema>;
+export type AgentCreate = FromSchema<typeof AgentCreateSchema>;
+export type AgentUpdate = FromSchema<typeof AgentUpdateSchema>;
+export type Topic = FromSchema<typeof TopicSchema>;
+export type TopicCreate = FromSchema<typeof TopicCreateSchema>;
+export type TopicUpdate = FromSchema<typeof TopicUpdateSchema>;
+export type Document = FromSchema<typeof DocumentSchema>;
+export type DocumentUpdate = FromSchema<typeof DocumentUpdateSchema>;
+export type DocumentUploadForm = FromSchema<typeof DocumentUploadFormSchema>;
+export type Conversation = FromSchema<typeof ConversationSchema>;
+export type ConversationWithMessages = FromSchema<typeof ConversationWithMessagesSchema>;
+export type ConversationCreate = FromSchema<typeof ConversationCreateSchema>;
+export type ConversationUpdate = FromSchema<typeof ConversationUpdateSchema>;
+export type Message = FromSchema<typeof MessageSchema>;
+export type MessageCreate = FromSchema<typeof MessageCreateSchema>;
+export type MessageUpdate = FromSchema<typeof MessageUpdateSchema>;
+export type ListQuery = FromSchema<typeof ListQuerySchema>;
+export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
+export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
+export type Deleted = FromSchema<typeof DeletedSchema>;
+
+/** A page of rows and the total before paging (sent as X-Total-Count). */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}

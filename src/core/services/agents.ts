@@ -1,0 +1,41 @@
+// Agents: a name, a description and a free-form JSON config that chooses how they answer.
+import { NotFoundError } from '../errors.js';
+import { validateBody, validateText } from '../validation.js';
+import {
+  AgentCreateSchema, AgentUpdateSchema, ListQuerySchema,
+  type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
+} from '../schemas.js';
+import { deleted, findOr404, pageOf, trimFields, type ServiceDeps } from './support.js';
+
+export class AgentService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
+    const paging = validateText<ListQuery>(ListQuerySchema, query);
+    return pageOf(this.deps.models.Agent.query(), paging, (agent) => agent.toApi());
+  }
+
+  async get(id: number): Promise<Agent> {
+    return (await findOr404(this.deps.models.Agent.query().findById(id), 'Agent')).toApi();
+  }
+
+  async create(input: unknown): Promise<Agent> {
+    const data = validateBody<AgentCreate>(AgentCreateSchema, trimFields(input, ['name']));
+    return (await this.deps.models.Agent.query().insert(data)).toApi();
+  }
+
+  async update(id: number, input: unknown): Promise<Agent> {
+    const changes = validateBody<AgentUpdate>(AgentUpdateSchema, trimFields(input, ['name']));
+    return this.deps.knex.transaction(async (trx) => {
+      const agent = await findOr404(this.deps.models.Agent.query(trx).findById(id), 'Agent');
+      return (await agent.$query(trx).patchAndFetch(changes)).toApi();
+    });
+  }
+
+  /** Its documents and conversations stay, detached (agent_id becomes null). */
+  async delete(id: number): Promise<Deleted> {
+    const count = await this.deps.models.Agent.query().deleteById(id);
+    if (!count) throw new NotFoundError('Agent not found');
+    return deleted('Agent');
+  }
+}

@@ -1,0 +1,52 @@
+// Conversations: a title, optionally an agent, and their messages.
+import { NotFoundError } from '../errors.js';
+import { validateBody, validateText } from '../validation.js';
+import {
+  ConversationCreateSchema, ConversationListQuerySchema, ConversationUpdateSchema,
+  type Conversation, type ConversationCreate, type ConversationListQuery, type ConversationUpdate,
+  type ConversationWithMessages, type Deleted, type Page,
+} from '../schemas.js';
+import { assertReferenceExists, deleted, findOr404, pageOf, type ServiceDeps } from './support.js';
+
+export class ConversationService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(query: Record<string, unknown> = {}): Promise<Page<Conversation>> {
+    const { skip, limit, agent_id } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
+    const rows = this.deps.models.Conversation.query();
+    if (agent_id !== undefined) rows.where('agent_id', agent_id);
+    return pageOf(rows, { skip, limit }, (conversation) => conversation.toApi());
+  }
+
+  /** The conversation with all its messages, oldest first. */
+  async get(id: number): Promise<ConversationWithMessages> {
+    const { Conversation, Message } = this.deps.models;
+    const conversation = await findOr404(Conversation.query().findById(id), 'Conversation');
+    const messages = await Message.query().where('conversation_id', id).orderBy('id');
+    return { ...conversation.toApi(), messages: messages.map((message) => message.toApi()) };
+  }
+
+  async create(input: unknown): Promise<Conversation> {
+    const data = validateBody<ConversationCreate>(ConversationCreateSchema, input);
+    return this.deps.knex.transaction(async (trx) => {
+      await assertReferenceExists(trx, 'agents', data.agent_id, ['body', 'agent_id'], 'Agent');
+      return (await this.deps.models.Conversation.query(trx).insert({ agent_id: null, ...data })).toApi();
+    });
+  }
+
+  async update(id: number, input: unknown): Promise<Conversation> {
+    const changes = validateBody<ConversationUpdate>(ConversationUpdateSchema, input);
+    return this.deps.knex.transaction(async (trx) => {
+      const conversation = await findOr404(this.deps.models.Conversation.query(trx).findById(id), 'Conversation');
+      await assertReferenceExists(trx, 'agents', changes.agent_id, ['body', 'agent_id'], 'Agent');
+      return (await conversation.$query(trx).patchAndFetch(changes)).toApi();
+    });
+  }
+
+  /** Its messages go with it (ON DELETE CASCADE). */
+  async delete(id: number): Promise<Deleted> {
+    const count = await this.deps.models.Conversation.query().deleteById(id);
+    if (!count) throw new NotFoundError('Conversation not found');
+    return deleted('Conversation');
+  }
+}

@@ -1,0 +1,72 @@
+// Messages, always addressed through their conversation: a message of another
+// conversation is "not found", never reachable by id alone.
+import { NotFoundError } from '../errors.js';
+import type { MessageModel } from '../db/models.js';
+import { validateBody, validateText } from '../validation.js';
+import {
+  ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
+  type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page,
+} from '../schemas.js';
+import { deleted, findOr404, pageOf, type Db, type ServiceDeps } from './support.js';
+
+export class MessageService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(conversationId: number, query: Record<string, unknown> = {}): Promise<Page<Message>> {
+    const paging = validateText<ListQuery>(ListQuerySchema, query);
+    await this.requireConversation(conversationId);
+    return pageOf(this.deps.models.Message.query().where('conversation_id', conversationId), paging, (m) => m.toApi());
+  }
+
+  async get(conversationId: number, id: number): Promise<Message> {
+    await this.requireConversation(conversationId);
+    return (await this.find(conversationId, id)).toApi();
+  }
+
+  /** Adds a message and bumps its conversation's `updated_at`, together. */
+  async create(conversationId: number, input: unknown): Promise<Message> {
+    const data = validateBody<MessageCreate>(MessageCreateSchema, input);
+    return this.deps.knex.transaction(async (trx) => (await this.append(trx, conversationId, [data]))[0]);
+  }
+
+  /**
+   * Appends messages to a conversation inside the caller's transaction (the chat service
+   * stores a question and its reply this way, both or neither).
+   */
+  async append(trx: Db, conversationId: number, messages: MessageCreate[]): Promise<Message[]> {
+    const conversation = await this.requireConversation(conversationId, trx);
+    const stored: Message[] = [];
+    for (const message of messages) {
+      stored.push((await this.deps.models.Message.query(trx).insert({ conversation_id: conversationId, ...message })).toApi());
+    }
+    // An empty patch: the model's update hook advances updated_at past its previous value.
+    if (stored.length) await conversation.$query(trx).patch({});
+    return stored;
+  }
+
+  async update(conversationId: number, id: number, input: unknown): Promise<Message> {
+    const changes = validateBody<MessageUpdate>(MessageUpdateSchema, input);
+    return this.deps.knex.transaction(async (trx) => {
+      await this.requireConversation(conversationId, trx);
+      const message = await this.find(conversationId, id, trx);
+      return (await message.$query(trx).patchAndFetch(changes)).toApi();
+    });
+  }
+
+  async delete(conversationId: number, id: number): Promise<Deleted> {
+    return this.deps.knex.transaction(async (trx) => {
+      await this.requireConversation(conversationId, trx);
+      const count = await this.deps.models.Message.query(trx).where({ id, conversation_id: conversationId }).delete();
+      if (!count) throw new NotFoundError('Message not found');
+      return deleted('Message');
+    });
+  }
+
+  private requireConversation(conversationId: number, db?: Db) {
+    return findOr404(this.deps.models.Conversation.query(db).findById(conversationId), 'Conversation');
+  }
+
+  private find(conversationId: number, id: number, db?: Db): Promise<MessageModel> {
+    return findOr404(this.deps.models.Message.query(db).findOne({ id, conversation_id: conversationId }), 'Message');
+  }
+}

@@ -1,0 +1,54 @@
+// Topics group documents; names are unique.
+import { ConflictError, NotFoundError } from '../errors.js';
+import { isUniqueViolation } from '../db/dialects.js';
+import { validateBody, validateText } from '../validation.js';
+import {
+  ListQuerySchema, TopicCreateSchema, TopicUpdateSchema,
+  type Deleted, type ListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
+} from '../schemas.js';
+import { deleted, findOr404, pageOf, trimFields, type ServiceDeps } from './support.js';
+
+export class TopicService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(query: Record<string, unknown> = {}): Promise<Page<Topic>> {
+    const paging = validateText<ListQuery>(ListQuerySchema, query);
+    return pageOf(this.deps.models.Topic.query(), paging, (topic) => topic.toApi());
+  }
+
+  async get(id: number): Promise<Topic> {
+    return (await findOr404(this.deps.models.Topic.query().findById(id), 'Topic')).toApi();
+  }
+
+  async create(input: unknown): Promise<Topic> {
+    const data = validateBody<TopicCreate>(TopicCreateSchema, trimFields(input, ['name']));
+    return withUniqueName(data.name, async () => (await this.deps.models.Topic.query().insert(data)).toApi());
+  }
+
+  async update(id: number, input: unknown): Promise<Topic> {
+    const changes = validateBody<TopicUpdate>(TopicUpdateSchema, trimFields(input, ['name']));
+    return withUniqueName(changes.name, () =>
+      this.deps.knex.transaction(async (trx) => {
+        const topic = await findOr404(this.deps.models.Topic.query(trx).findById(id), 'Topic');
+        return (await topic.$query(trx).patchAndFetch(changes)).toApi();
+      }),
+    );
+  }
+
+  /** Its documents stay, detached (topic_id becomes null). */
+  async delete(id: number): Promise<Deleted> {
+    const count = await this.deps.models.Topic.query().deleteById(id);
+    if (!count) throw new NotFoundError('Topic not found');
+    return deleted('Topic');
+  }
+}
+
+/** The unique index decides, so two writers racing for one name get one 201 and one 409. */
+async function withUniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`Topic '${name}' already exists`);
+    throw error;
+  }
+}

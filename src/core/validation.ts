@@ -1,0 +1,90 @@
+// Validation of every input against the schemas of schemas.ts. JSON bodies are checked
+// strictly (no coercion); query strings and form fields arrive as text and are converted.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ValidationError, type Loc, type ValidationIssue } from './errors.js';
+
+type Schema = { $id: string; properties?: Record<string, unknown> };
+
+// Two compilers: one that never changes its input, one that converts text to numbers and fills defaults.
+const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false });
+const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true });
+for (const ajv of [strictAjv, textAjv]) ajv.addFormat('date-time', true);
+
+const compiled = new Map<string, ValidateFunction>();
+
+function validator(ajv: Ajv, schema: Schema): ValidateFunction {
+  const key = `${ajv === strictAjv ? 'strict' : 'text'}:${schema.$id}`;
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+/** Validates a JSON body as sent: `"name": 5` is an error, never a "5". */
+export function validateBody<T>(schema: Schema, data: unknown, where: Loc = ['body']): T {
+  const validate = validator(strictAjv, schema);
+  if (!validate(data)) throw new ValidationError(toIssues(validate.errors ?? [], where));
+  return data as T;
+}
+
+/**
+ * Validates text parameters (a query string, form fields, CLI values): known keys only,
+ * empty values treated as absent, numbers converted, defaults filled in.
+ */
+export function validateText<T>(schema: Schema, data: Record<string, unknown>, where: Loc = ['query']): T {
+  const known: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties ?? {})) {
+    const value = data[key];
+    if (value !== undefined && value !== '') known[key] = value;
+  }
+  const validate = validator(textAjv, schema);
+  if (!validate(known)) throw new ValidationError(toIssues(validate.errors ?? [], where));
+  return known as T;
+}
+
+function toIssues(errors: ErrorObject[], where: Loc): ValidationIssue[] {
+  return errors.map((error) => {
+    const loc: Loc = [...where, ...error.instancePath.split('/').slice(1).map(decodePointer)];
+    const { msg, type, field } = describe(error);
+    return { loc: field === undefined ? loc : [...loc, field], msg, type };
+  });
+}
+
+function decodePointer(segment: string): string | number {
+  const text = segment.replace(/~1/g, '/').replace(/~0/g, '~');
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'int', number: 'number', string: 'string', object: 'object', boolean: 'bool', array: 'list', null: 'null' };
+
+// Messages and types follow FastAPI/pydantic so clients of the Python Dana read them unchanged.
+function describe(error: ErrorObject): { msg: string; type: string; field?: string } {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { msg: 'Field required', type: 'missing', field: String(p.missingProperty) };
+    case 'additionalProperties':
+      return { msg: 'Extra inputs are not permitted', type: 'extra_forbidden', field: String(p.additionalProperty) };
+    case 'type': {
+      const types = String(p.type).split(',');
+      const first = TYPE_NAMES[types[0]] ?? types[0];
+      return { msg: `Input should be a valid ${types.join(' or ')}`, type: `${first}_type` };
+    }
+    case 'minLength':
+      return p.limit === 1
+        ? { msg: 'String should have at least 1 character', type: 'string_too_short' }
+        : { msg: `String should have at least ${p.limit} characters`, type: 'string_too_short' };
+    case 'maxLength':
+      return { msg: `String should have at most ${p.limit} characters`, type: 'string_too_long' };
+    case 'minimum':
+      return { msg: `Input should be greater than or equal to ${p.limit}`, type: 'greater_than_equal' };
+    case 'maximum':
+      return { msg: `Input should be less than or equal to ${p.limit}`, type: 'less_than_equal' };
+    case 'minProperties':
+      return { msg: 'At least one field must be given', type: 'missing' };
+    default:
+      return { msg: error.message ?? 'Invalid value', type: error.keyword };
+  }
+}
