@@ -2,7 +2,7 @@
 // (opened on first use, closed in `finally`), and the one way errors reach the terminal.
 import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
 import type { DanaContext } from '../core/context.js';
-import type { DanaConfig } from '../core/config.js';
+import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { describeCliError } from './errors.js';
 import { formatRecord, formatTable, type Column } from './output.js';
 
@@ -42,9 +42,9 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   }
 
   /** Settings from flags and environment, resolved once. */
-  protected async danaConfig(): Promise<DanaConfig> {
+  protected async danaConfig(overrides: ConfigOverrides = {}): Promise<DanaConfig> {
     const { resolveConfig } = await import('../core/config.js');
-    return resolveConfig({ dataDir: this.flags['data-dir'] });
+    return resolveConfig({ dataDir: this.flags['data-dir'], ...overrides });
   }
 
   /** The core, opened on first use so `--help` and usage errors never touch the database. */

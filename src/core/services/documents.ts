@@ -43,6 +43,11 @@ export class DocumentService {
     return this.deps.files.stage(source, kind);
   }
 
+  /** Drops a staged file that will not become a document. */
+  async discardStaged(staged: StagedFile): Promise<void> {
+    await this.deps.files.discard(staged);
+  }
+
   /**
    * Validates the form fields (`topic_id`, `agent_id`, as text or numbers; others ignored)
    * and makes a staged file a document. The staged file is consumed either way.

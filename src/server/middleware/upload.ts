@@ -1,0 +1,114 @@
+// Multipart uploads: @koa/multer parses the form and a storage engine streams each file
+// straight into the core's file store (counted, limited, in a temp folder). The allowed
+// type is decided from the file name before a byte is written.
+import type { IncomingMessage } from 'node:http';
+import type { Context, Next } from 'koa';
+import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
+import multer from '@koa/multer';
+import type { Request } from 'express';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import type { StagedFile } from '../../core/files.js';
+import type { DocumentService } from '../../core/services/documents.js';
+
+/** The file field of a parsed upload, with what the storage engine did with it. */
+export interface ReceivedFile {
+  fieldname: string;
+  staged?: StagedFile;
+}
+
+const UPLOAD_FIELD = 'file';
+
+// Implements multer's StorageEngine contract (its typings are too narrow for the extra info).
+class StagingStorage {
+  constructor(private readonly documents: DocumentService) {}
+
+  _handleFile(_req: Request, file: Express.Multer.File, done: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
+    if (file.fieldname !== UPLOAD_FIELD) {
+      // Files under other names are not ours to keep: drain them and move on.
+      file.stream.resume();
+      file.stream.once('end', () => done(null, {}));
+      return;
+    }
+    let kind;
+    try {
+      kind = this.documents.classify(file.originalname);
+    } catch (error) {
+      file.stream.resume();
+      done(error);
+      return;
+    }
+    this.documents.stage(file.stream, kind).then((staged) => done(null, { staged }), done);
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File & ReceivedFile, done: (error: unknown) => void): void {
+    if (!file.staged) return done(null);
+    this.documents.discardStaged(file.staged).then(() => done(null), done);
+  }
+}
+
+export function uploadParser(documents: DocumentService) {
+  const parse = multer({
+    storage: new StagingStorage(documents) as unknown as multer.StorageEngine,
+    // Browsers send UTF-8 file names without saying so; busboy would read them as Latin-1.
+    defParamCharset: 'utf8',
+    limits: { files: 10, fields: 50, fieldSize: 64 * 1024, parts: 60, headerPairs: 100 },
+    streamHandler: feedThroughHeaderFilter,
+  } as multer.Options).any();
+
+  return async function parseUpload(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.is('multipart/form-data')) {
+      throw new UnsupportedMediaTypeError('Unsupported Media Type: upload the file as multipart/form-data');
+    }
+    let parsed = false;
+    try {
+      await parse(ctx as never, async () => {
+        parsed = true;
+        detachFilter(ctx.req);
+        await next();
+      });
+    } catch (error) {
+      detachFilter(ctx.req);
+      throw parsed ? error : uploadError(error);
+    }
+  };
+}
+
+const filters = new WeakMap<IncomingMessage, MultipartHeaderFilter>();
+
+/** multer's hook for feeding busboy: the body passes through the header filter first. */
+function feedThroughHeaderFilter(req: IncomingMessage, busboy: NodeJS.WritableStream): void {
+  const boundary = multipartBoundary(req.headers['content-type']);
+  if (!boundary) {
+    req.pipe(busboy);
+    return;
+  }
+  const filter = new MultipartHeaderFilter(boundary);
+  filters.set(req, filter);
+  req.pipe(filter).pipe(busboy);
+}
+
+/** Once multer is done, whatever is left of the body is drained by multer, not parsed. */
+function detachFilter(req: IncomingMessage): void {
+  const filter = filters.get(req);
+  if (!filter) return;
+  filters.delete(req);
+  filter.unpipe();
+  filter.on('error', () => undefined);
+  filter.resume();
+}
+
+/** Multer and busboy errors in the words of the contract. */
+function uploadError(error: unknown): unknown {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'LIMIT_FILE_SIZE') return new PayloadTooLargeError(message ?? 'File too large');
+  if (typeof code === 'string' && code.startsWith('LIMIT_')) return new PayloadTooLargeError(`Upload form too large: ${message}`);
+  if (/Unexpected end of (form|multipart)|Malformed|boundary|Part terminated/i.test(message ?? '')) {
+    return new BadRequestError('Malformed multipart body');
+  }
+  return error;
+}
+
+/** The staged upload of the `file` field; any other staged file is discarded. */
+export function receivedFiles(ctx: Context): ReceivedFile[] {
+  return ((ctx as unknown as { files?: ReceivedFile[] }).files ?? []).filter((file) => file.fieldname === UPLOAD_FIELD);
+}

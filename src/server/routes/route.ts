@@ -1,0 +1,93 @@
+// The route table's vocabulary. Each resource file lists its routes as data: the router
+// mounts them (under /api and without the prefix) and the OpenAPI document is built from
+// the same entries, so what is served and what is documented cannot drift apart.
+import type { Context } from 'koa';
+import type { Router } from '@koa/router';
+import { ValidationError } from '../../core/errors.js';
+import type { Page } from '../../core/schemas.js';
+import { readJsonBody } from '../middleware/json-body.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type JsonSchema = { $id?: string; [key: string]: unknown };
+
+export interface RouteInput {
+  /** Path parameters, validated as positive integers. */
+  params: Record<string, number>;
+  query: Record<string, unknown>;
+  /** The parsed JSON body (validated by the service, against the schema named in `body`). */
+  body: unknown;
+  ctx: Context;
+}
+
+export interface Route {
+  methods: Method[];
+  /** OpenAPI-style path under /api, e.g. `/agents/{id}`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  query?: JsonSchema;
+  body?: JsonSchema;
+  /** Documents a multipart/form-data body: the file field and the text fields. */
+  multipart?: { fileField: string; fields: JsonSchema };
+  response:
+    | { kind: 'json'; schema: JsonSchema }
+    | { kind: 'page'; schema: JsonSchema }
+    | { kind: 'created'; schema: JsonSchema; location: (created: { id: number } & Record<string, unknown>) => string }
+    | { kind: 'file'; description: string };
+  /** Error statuses beyond those implied by params, query and body (e.g. 409). */
+  errors?: number[];
+  /** Middleware run before the handler (e.g. the multipart parser). */
+  before?: Array<(ctx: Context, next: () => Promise<void>) => Promise<void>>;
+  handle(input: RouteInput): Promise<unknown>;
+}
+
+const PATH_PARAM = /\{(\w+)\}/g;
+const POSITIVE_INTEGER = /^[1-9]\d{0,15}$/;
+
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(PATH_PARAM)].map((match) => match[1]);
+}
+
+/** Mounts every route at `/api<path>` and `<path>`, each with or without a trailing slash. */
+export function mountRoutes(router: Router, routes: Route[]): void {
+  for (const route of routes) {
+    const koaPath = route.path.replace(PATH_PARAM, ':$1').replace(/\/$/, '');
+    const paths = [`/api${koaPath}`, koaPath || '/'];
+    for (const method of route.methods) router[method](paths, ...(route.before ?? []), handler(route));
+  }
+}
+
+function handler(route: Route) {
+  const names = pathParams(route.path);
+  return async (ctx: Context) => {
+    const params = parseParams(names, (ctx as unknown as { params: Record<string, string> }).params);
+    const body = route.body ? await readJsonBody(ctx) : undefined;
+    const result = await route.handle({ params, query: ctx.query as Record<string, unknown>, body, ctx });
+    const { response } = route;
+    if (response.kind === 'file') return;
+    if (response.kind === 'page') {
+      const page = result as Page<unknown>;
+      ctx.set('X-Total-Count', String(page.total));
+      ctx.body = page.items;
+      return;
+    }
+    if (response.kind === 'created') {
+      ctx.status = 201;
+      ctx.set('Location', response.location(result as { id: number }));
+    }
+    ctx.body = result;
+  };
+}
+
+function parseParams(names: string[], raw: Record<string, string>): Record<string, number> {
+  const params: Record<string, number> = {};
+  const issues = [];
+  for (const name of names) {
+    const value = raw[name];
+    if (POSITIVE_INTEGER.test(value)) params[name] = Number(value);
+    else issues.push({ loc: ['path', name], msg: 'Input should be a positive integer', type: 'int_parsing' });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return params;
+}
