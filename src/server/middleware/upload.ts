@@ -2,7 +2,9 @@
 // straight into the core's file store (counted, limited, in a temp folder). The allowed
 // type is decided from the file name before a byte is written.
 import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
+import { drainRequest } from './drain.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
 import multer from '@koa/multer';
 import type { Request } from 'express';
@@ -22,7 +24,7 @@ const UPLOAD_FIELD = 'file';
 class StagingStorage {
   constructor(private readonly documents: DocumentService) {}
 
-  _handleFile(_req: Request, file: Express.Multer.File, done: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
+  _handleFile(req: Request, file: Express.Multer.File, done: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
     if (file.fieldname !== UPLOAD_FIELD) {
       // Files under other names are not ours to keep: drain them and move on.
       file.stream.resume();
@@ -34,10 +36,24 @@ class StagingStorage {
       kind = this.documents.classify(file.originalname);
     } catch (error) {
       file.stream.resume();
+      refuseEarly(req, error);
       done(error);
       return;
     }
-    this.documents.stage(file.stream, kind).then((staged) => done(null, { staged }), done);
+    // The store reads a copy of the stream: when it refuses the file (too large) it cleans
+    // up first, and only then does multer hear of it, through the callback.
+    const copy = new PassThrough();
+    file.stream.once('error', (error) => copy.destroy(error));
+    file.stream.pipe(copy);
+    this.documents.stage(copy, kind).then(
+      (staged) => done(null, { staged }),
+      (error) => {
+        file.stream.unpipe(copy);
+        file.stream.resume();
+        refuseEarly(req, error);
+        done(error);
+      },
+    );
   }
 
   _removeFile(_req: Request, file: Express.Multer.File & ReceivedFile, done: (error: unknown) => void): void {
@@ -60,17 +76,37 @@ export function uploadParser(documents: DocumentService) {
       throw new UnsupportedMediaTypeError('Unsupported Media Type: upload the file as multipart/form-data');
     }
     let parsed = false;
-    try {
-      await parse(ctx as never, async () => {
-        parsed = true;
-        detachFilter(ctx.req);
-        await next();
-      });
-    } catch (error) {
+    const refused = new Promise<never>((_, reject) => refusals.set(ctx.req, reject));
+    const parsing = parse(ctx as never, async () => {
+      parsed = true;
+      refusals.delete(ctx.req);
       detachFilter(ctx.req);
-      throw parsed ? error : uploadError(error);
+      await next();
+    });
+    try {
+      await Promise.race([parsing, refused]);
+    } catch (error) {
+      refusals.delete(ctx.req);
+      detachFilter(ctx.req);
+      if (parsed) throw error;
+      // Refused before the body ended: answer now, read (and drop) the rest within limits,
+      // then close the connection.
+      parsing.catch(() => undefined);
+      if (!ctx.req.readableEnded) {
+        ctx.set('Connection', 'close');
+        void drainRequest(ctx.req);
+      }
+      throw uploadError(error);
     }
   };
+}
+
+const refusals = new WeakMap<IncomingMessage, (error: unknown) => void>();
+
+/** The file was refused (type, size): the request can be answered without waiting for its end. */
+function refuseEarly(req: IncomingMessage, error: unknown): void {
+  refusals.get(req)?.(error);
+  refusals.delete(req);
 }
 
 const filters = new WeakMap<IncomingMessage, MultipartHeaderFilter>();
