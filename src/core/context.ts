@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
-import { openKnex } from './db/dialects.js';
+import { openDatabase } from './db/dialects.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
 import { FileStore } from './files.js';
@@ -33,7 +33,8 @@ export interface DanaContext {
 export async function createContext(config: DanaConfig): Promise<DanaContext> {
   await fs.mkdir(config.dataDir, { recursive: true });
   await fs.mkdir(config.uploadDir, { recursive: true });
-  const knex = openKnex(config.database);
+  const database = openDatabase(config.database);
+  const { knex } = database;
   try {
     await migrateToLatest(knex);
     const models = bindModels(knex);
@@ -58,11 +59,11 @@ export async function createContext(config: DanaConfig): Promise<DanaContext> {
         if (closed) return;
         closed = true;
         await files.close();
-        await knex.destroy();
+        await database.release();
       },
     };
   } catch (error) {
-    await knex.destroy();
+    await database.release();
     throw error;
   }
 }

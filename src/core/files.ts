@@ -50,7 +50,13 @@ export function sanitizeFilename(name: string): string {
   if (trimmed === '.' || trimmed === '..') return '';
   if (trimmed.length <= MAX_NAME_LENGTH) return trimmed;
   const ext = path.extname(trimmed).slice(0, 16);
-  return trimmed.slice(0, MAX_NAME_LENGTH - ext.length) + ext;
+  // Cut between characters (code points), never inside a surrogate pair.
+  let stem = '';
+  for (const char of trimmed.slice(0, trimmed.length - ext.length)) {
+    if (stem.length + char.length > MAX_NAME_LENGTH - ext.length) break;
+    stem += char;
+  }
+  return stem + ext;
 }
 
 /** Decides from the name alone whether a file may be stored (415 otherwise). */
@@ -61,6 +67,9 @@ export function classifyFile(clientName: string): FileKind {
   if (!mimeType) throw new UnsupportedMediaTypeError(NOT_ALLOWED);
   return { originalFilename, extension, mimeType };
 }
+
+// Staging folders of the stores open in this process: alive, whatever their pid says.
+const liveStagingDirs = new Set<string>();
 
 export class FileStore {
   readonly root: string;
@@ -76,6 +85,7 @@ export class FileStore {
     this.root = path.resolve(root);
     this.tempRoot = path.join(this.root, TEMP_DIR);
     this.processTempDir = path.join(this.tempRoot, `${os.hostname()}~${process.pid}~${randomUUID().slice(0, 8)}`);
+    liveStagingDirs.add(this.processTempDir);
   }
 
   /** Streams `source` into temp storage, refusing it once it passes the size limit. */
@@ -179,7 +189,7 @@ export class FileStore {
     const files: Array<{ tempPath: string; relativePath: string }> = [];
     for (const dir of await fsp.readdir(this.tempRoot).catch(() => [] as string[])) {
       const full = path.join(this.tempRoot, dir);
-      if (full === this.processTempDir || !(await isAbandoned(full, dir))) continue;
+      if (liveStagingDirs.has(full) || !(await isAbandoned(full, dir))) continue;
       dirs.push(full);
       for (const name of await fsp.readdir(full).catch(() => [] as string[])) {
         const match = /^(\d{4})-(\d{2})-(\d{2})-([0-9a-f-]{36}\.[a-z]+)$/.exec(name);
@@ -197,11 +207,14 @@ export class FileStore {
 
   /** Forgets this process's temp folder (called when the context closes). */
   async close(): Promise<void> {
+    liveStagingDirs.delete(this.processTempDir);
     await fsp.rm(this.processTempDir, { recursive: true, force: true });
   }
 }
 
 async function isAbandoned(full: string, dir: string): Promise<boolean> {
+  // This host's: abandoned when its process is gone, or when it has our pid but is not one
+  // of our live folders (a restarted container reuses pids).
   const owner = /^(.*)~(\d+)~[0-9a-f]+$/.exec(dir);
   if (owner && owner[1] === os.hostname()) return Number(owner[2]) === process.pid || !isAlive(Number(owner[2]));
   const stats = await fsp.stat(full).catch(() => undefined);

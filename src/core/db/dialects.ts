@@ -15,7 +15,44 @@ const STATEMENT_CACHE_SIZE = 500;
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export function openKnex(settings: DatabaseSettings): Knex {
+export interface OpenDatabase {
+  knex: Knex;
+  /** Gives the connection back; the last user of a shared SQLite file closes it. */
+  release(): Promise<void>;
+}
+
+// Contexts of one process share one connection per SQLite file. Two connections would
+// deadlock: better-sqlite3 waits for a lock synchronously, so a transaction of one
+// context (open across an await) could never finish while the other waits for it.
+const sharedSqlite = new Map<string, { knex: Knex; users: number }>();
+
+export function openDatabase(settings: DatabaseSettings): OpenDatabase {
+  if (settings.client === 'postgres' || settings.filename === ':memory:') {
+    const knex = openKnex(settings);
+    return { knex, release: () => knex.destroy() };
+  }
+  const key = path.resolve(settings.filename);
+  let shared = sharedSqlite.get(key);
+  if (!shared) {
+    shared = { knex: openKnex(settings), users: 0 };
+    sharedSqlite.set(key, shared);
+  }
+  shared.users++;
+  const entry = shared;
+  let released = false;
+  return {
+    knex: entry.knex,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--entry.users > 0) return;
+      sharedSqlite.delete(key);
+      await entry.knex.destroy();
+    },
+  };
+}
+
+function openKnex(settings: DatabaseSettings): Knex {
   if (settings.client === 'postgres') {
     return knexFactory({
       client: 'pg',
