@@ -42,7 +42,7 @@ export default class DocsDownload extends DanaCommand<typeof DocsDownload> {
       fs.rmSync(partial, { force: true });
       throw error;
     }
-    if (!this.jsonEnabled()) process.stderr.write(`Saved ${document.original_filename} (${size} bytes) to ${target}\n`);
+    if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`Saved ${document.original_filename} (${size} bytes) to ${target}\n`);
     return { ...document, path: target };
   }
 }
