@@ -17,6 +17,8 @@ export interface DanaConfig {
   maxUploadMb: number;
   maxUploadBytes: number;
   staticDir?: string;
+  /** The environment the settings were read from: chat runners find API keys in it. */
+  env: Env;
 }
 
 export interface ConfigOverrides {
@@ -40,6 +42,7 @@ export function resolveConfig(overrides: ConfigOverrides = {}, env: Env = proces
     maxUploadMb,
     maxUploadBytes: Math.floor(maxUploadMb * 1024 * 1024),
     staticDir: staticDir ? path.resolve(staticDir) : undefined,
+    env,
   };
 }
 

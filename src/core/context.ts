@@ -12,6 +12,8 @@ import { TopicService } from './services/topics.js';
 import { DocumentService } from './services/documents.js';
 import { ConversationService } from './services/conversations.js';
 import { MessageService } from './services/messages.js';
+import { ChatService } from './chat/service.js';
+import { PassageIndex } from './search/index.js';
 
 export interface Services {
   agents: AgentService;
@@ -19,6 +21,7 @@ export interface Services {
   documents: DocumentService;
   conversations: ConversationService;
   messages: MessageService;
+  chat: ChatService;
 }
 
 export interface DanaContext {
@@ -40,13 +43,16 @@ export async function createContext(config: DanaConfig): Promise<DanaContext> {
     const models = bindModels(knex);
     const files = new FileStore(config.uploadDir, config.maxUploadBytes, config.maxUploadMb);
     await recoverStagedFiles(knex, files);
-    const deps = { knex, models, files };
+    const deps = { knex, models, files, index: new PassageIndex(knex) };
+    const documents = new DocumentService(deps);
+    const messages = new MessageService(deps);
     const services: Services = {
       agents: new AgentService(deps),
       topics: new TopicService(deps),
-      documents: new DocumentService(deps),
+      documents,
       conversations: new ConversationService(deps),
-      messages: new MessageService(deps),
+      messages,
+      chat: new ChatService({ ...deps, documents, messages, env: config.env }),
     };
     let closed = false;
     return {

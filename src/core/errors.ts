@@ -63,6 +63,11 @@ export class RunnerError extends DanaError {
   }
 }
 
+/** The caller gave up (a client that disconnected, Ctrl-C): nothing was stored. */
+export class CancelledError extends DanaError {
+  override name = 'CancelledError';
+}
+
 /** The database stayed busy longer than the busy timeout: worth retrying, not a bug. */
 export class UnavailableError extends DanaError {
   override name = 'UnavailableError';
@@ -89,6 +94,8 @@ const OUTCOMES: Array<[new (...args: never[]) => DanaError, number, number]> = [
   [UnsupportedMediaTypeError, 415, 2],
   [RunnerError, 502, 5],
   [UnavailableError, 503, 1],
+  // 499: nginx's "client closed request"; nobody is left to read it, but logs make sense of it.
+  [CancelledError, 499, 130],
 ];
 
 /**

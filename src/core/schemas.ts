@@ -209,6 +209,46 @@ export const DeletedSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+export const ChatRequestSchema = {
+  $id: 'ChatRequest',
+  type: 'object',
+  properties: {
+    message: { type: 'string', minLength: 1, pattern: '\\S', description: 'What the user says (not only whitespace)' },
+    agent_id: id,
+    conversation_id: { ...optionalId, description: 'Continue this conversation; omit to start a new one' },
+    context: { type: ['object', 'null'], description: 'Free-form, echoed back in the response' },
+    stream: { type: 'boolean', description: 'Answer as Server-Sent Events (same as Accept: text/event-stream)' },
+  },
+  required: ['message', 'agent_id'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const SourceSchema = {
+  $id: 'Source',
+  type: 'object',
+  properties: { document_id: id, original_filename: { type: 'string' }, snippet: { type: 'string' } },
+  required: ['document_id', 'original_filename', 'snippet'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ChatResponseSchema = {
+  $id: 'ChatResponse',
+  type: 'object',
+  properties: {
+    success: { type: 'boolean', const: true },
+    message: { type: 'string', description: 'The user message, as sent' },
+    conversation_id: id,
+    message_id: { ...id, description: 'Id of the stored reply' },
+    agent_response: { type: 'string' },
+    context: { type: ['object', 'null'] },
+    error: { type: 'null' },
+    runner: { type: 'string', enum: ['local', 'openai'] },
+    sources: { type: 'array', items: SourceSchema },
+  },
+  required: ['success', 'message', 'conversation_id', 'message_id', 'agent_response', 'context', 'error', 'runner', 'sources'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export type Agent = FromSchema<typeof AgentSchema>;
 export type AgentCreate = FromSchema<typeof AgentCreateSchema>;
 export type AgentUpdate = FromSchema<typeof AgentUpdateSchema>;
@@ -229,6 +269,9 @@ export type ListQuery = FromSchema<typeof ListQuerySchema>;
 export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
 export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
 export type Deleted = FromSchema<typeof DeletedSchema>;
+export type ChatRequest = FromSchema<typeof ChatRequestSchema>;
+export type Source = FromSchema<typeof SourceSchema>;
+export type ChatResponse = FromSchema<typeof ChatResponseSchema>;
 
 /** A page of rows and the total before paging (sent as X-Total-Count). */
 export interface Page<T> {

@@ -82,6 +82,8 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
       return { msg: `Input should be greater than or equal to ${p.limit}`, type: 'greater_than_equal' };
     case 'maximum':
       return { msg: `Input should be less than or equal to ${p.limit}`, type: 'less_than_equal' };
+    case 'pattern':
+      return { msg: 'String should contain a non-whitespace character', type: 'string_pattern_mismatch' };
     case 'minProperties':
       return { msg: 'At least one field must be given', type: 'missing' };
     default:

@@ -15,6 +15,7 @@ import { topicRoutes } from './routes/topics.js';
 import { documentRoutes } from './routes/documents.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
+import { chatRoutes } from './routes/chat.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -25,7 +26,7 @@ export interface AppOptions {
   corsOrigin?: string;
 }
 
-export function apiRoutes(context: DanaContext): Route[] {
+export function apiRoutes(context: DanaContext, logger: Logger = silentLogger): Route[] {
   const { services } = context;
   return [
     ...healthRoutes(),
@@ -34,12 +35,13 @@ export function apiRoutes(context: DanaContext): Route[] {
     ...documentRoutes(services),
     ...conversationRoutes(services),
     ...messageRoutes(services),
+    ...chatRoutes(services, logger),
   ];
 }
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const routes = apiRoutes(context);
+  const routes = apiRoutes(context, logger);
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 

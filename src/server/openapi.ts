@@ -130,8 +130,12 @@ function successResponse(route: Route, ref: (schema: JsonSchema) => unknown): Re
           content: { 'application/json': { schema: ref(response.schema) } },
         },
       };
-    case 'file':
-      return { 200: { description: response.description, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } };
+    case 'custom': {
+      const content = Object.fromEntries(
+        Object.entries(response.content).map(([type, schema]) => [type, { schema: schema.$id ? ref(schema) : schema }]),
+      );
+      return { 200: { description: response.description, content } };
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // Rules: a migration that has shipped never changes; each one is safe to run on both
 // dialects; none imports models or mixes schema and data changes.
 import type { Knex } from 'knex';
+import { dialectOf } from './dialects.js';
 
 export interface Migration {
   name: string;
@@ -59,6 +60,48 @@ export const MIGRATIONS: Migration[] = [
     },
     async down(knex) {
       for (const table of ['messages', 'conversations', 'documents', 'topics', 'agents']) await knex.schema.dropTableIfExists(table);
+    },
+  },
+  {
+    // Text extracted from each document, cut into passages and indexed for full-text search
+    // (FTS5 with bm25 on SQLite, a tsvector with a GIN index on PostgreSQL).
+    name: '002_document_passages',
+    async up(knex) {
+      await knex.schema.alterTable('documents', (table) => {
+        table.string('text_status', 16).notNullable().defaultTo('pending');
+        table.text('text_error').nullable();
+      });
+      await knex.schema.createTable('passages', (table) => {
+        table.increments('id').primary();
+        table.integer('document_id').unsigned().notNullable().references('id').inTable('documents').onDelete('CASCADE').index();
+        table.integer('position').notNullable();
+        table.text('content').notNullable();
+      });
+      if (dialectOf(knex) === 'postgres') {
+        await knex.raw(`ALTER TABLE passages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED`);
+        await knex.raw('CREATE INDEX passages_search_index ON passages USING GIN (search)');
+        return;
+      }
+      // An external-content FTS5 index over passages, kept in step by triggers (the
+      // pattern of https://sqlite.org/fts5.html#external_content_tables).
+      await knex.raw(
+        `CREATE VIRTUAL TABLE passages_fts USING fts5(content, content = 'passages', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2')`,
+      );
+      await knex.raw(`CREATE TRIGGER passages_after_insert AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts (rowid, content) VALUES (new.id, new.content); END`);
+      await knex.raw(`CREATE TRIGGER passages_after_delete AFTER DELETE ON passages BEGIN
+        INSERT INTO passages_fts (passages_fts, rowid, content) VALUES ('delete', old.id, old.content); END`);
+      await knex.raw(`CREATE TRIGGER passages_after_update AFTER UPDATE ON passages BEGIN
+        INSERT INTO passages_fts (passages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO passages_fts (rowid, content) VALUES (new.id, new.content); END`);
+    },
+    async down(knex) {
+      if (dialectOf(knex) === 'sqlite') await knex.raw('DROP TABLE IF EXISTS passages_fts');
+      await knex.schema.dropTableIfExists('passages');
+      await knex.schema.alterTable('documents', (table) => {
+        table.dropColumn('text_error');
+        table.dropColumn('text_status');
+      });
     },
   },
 ];

@@ -19,6 +19,8 @@ function isoTimestamp(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
+export type TextStatus = 'pending' | 'indexed' | 'empty' | 'failed';
+
 export class BaseModel extends Model {
   id!: number;
   created_at!: string;
@@ -85,6 +87,9 @@ export class DocumentModel extends BaseModel {
   mime_type!: string;
   topic_id!: number | null;
   agent_id!: number | null;
+  /** pending (not read yet), indexed, empty (no text), or failed (see text_error). */
+  text_status!: TextStatus;
+  text_error!: string | null;
 
   static override relationMappings = () => ({
     topic: { relation: Model.BelongsToOneRelation, modelClass: TopicModel, join: { from: 'documents.topic_id', to: 'topics.id' } },

@@ -1,6 +1,7 @@
 // Documents: files in the upload store, metadata in the database. An upload is staged to a
 // temp file first, then placed and recorded in one unit of work: on any failure neither
 // the file nor the row remains.
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ValidationError } from '../errors.js';
 import { classifyFile, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
@@ -9,8 +10,39 @@ import {
   DocumentListQuerySchema, DocumentUpdateSchema, DocumentUploadFormSchema,
   type Deleted, type Document, type DocumentListQuery, type DocumentUpdate, type DocumentUploadForm, type Page,
 } from '../schemas.js';
-import type { DocumentModel } from '../db/models.js';
+import type { DocumentModel, TextStatus } from '../db/models.js';
+import { inScope, type SearchScope } from '../search/index.js';
+import { extractText } from '../text/extract.js';
 import { assertReferenceExists, deleted, findOr404, pageOf, type Db, type ServiceDeps } from './support.js';
+
+export interface ReindexResult {
+  id: number;
+  original_filename: string;
+  status: TextStatus;
+  error: string | null;
+  passages: number;
+}
+
+interface ExtractedText {
+  text: string;
+  status: TextStatus;
+  error: string | null;
+}
+
+/** A file's text; a file that cannot be parsed is still a document, with the failure noted. */
+async function readText(filePath: string, extension: string): Promise<ExtractedText> {
+  try {
+    const text = await extractText(filePath, extension);
+    return { text, status: text.trim() ? 'indexed' : 'empty', error: null };
+  } catch (error) {
+    return { text: '', status: 'failed', error: describeReadError(error) };
+  }
+}
+
+function describeReadError(error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'the stored file is missing';
+  return String((error as Error)?.message ?? error).split('\n')[0].slice(0, 300);
+}
 
 export interface DocumentDownload {
   document: Document;
@@ -53,13 +85,15 @@ export class DocumentService {
    * and makes a staged file a document. The staged file is consumed either way.
    */
   async commit(staged: StagedFile, form: Record<string, unknown> = {}): Promise<Document> {
-    const { files, knex, models } = this.deps;
+    const { files, knex, models, index } = this.deps;
     try {
       const fields = validateText<DocumentUploadForm>(DocumentUploadFormSchema, form, ['form']);
+      // Text is read before the transaction: parsing a large PDF must not hold the write lock.
+      const text = await readText(staged.tempPath, staged.extension);
       const document = await knex.transaction(async (trx) => {
         await this.assertReferences(trx, fields, 'form');
         await files.place(staged);
-        return models.Document.query(trx).insert({
+        const row = await models.Document.query(trx).insert({
           filename: staged.filename,
           original_filename: staged.originalFilename,
           file_path: staged.relativePath,
@@ -67,7 +101,11 @@ export class DocumentService {
           mime_type: staged.mimeType,
           topic_id: fields.topic_id ?? null,
           agent_id: fields.agent_id ?? null,
+          text_status: text.status,
+          text_error: text.error,
         });
+        await index.index(trx, row.id, text.text);
+        return row;
       });
       await files.settle(staged);
       return document.toApi();
@@ -99,6 +137,51 @@ export class DocumentService {
       await this.assertReferences(trx, changes, 'body');
       return (await document.$query(trx).patchAndFetch(changes)).toApi();
     });
+  }
+
+  /**
+   * Reads the text of documents again and rebuilds their passages: those named, or all.
+   * `onProgress` hears of each document as it is done.
+   */
+  async reindex(ids?: number[], onProgress?: (done: number, total: number, document: Document) => void): Promise<ReindexResult[]> {
+    const { Document } = this.deps.models;
+    const documents = ids?.length ? await Promise.all(ids.map((id) => this.find(id))) : await Document.query().orderBy('id');
+    const results: ReindexResult[] = [];
+    for (const [i, document] of documents.entries()) {
+      results.push(await this.indexOne(document));
+      onProgress?.(i + 1, documents.length, document.toApi());
+    }
+    return results;
+  }
+
+  /** Indexes the documents in scope that were stored before text search existed. */
+  async indexPending(scope: SearchScope): Promise<void> {
+    const pending = await this.deps.models.Document.query().where('text_status', 'pending').where(inScope(scope)).orderBy('id');
+    for (const document of pending) await this.indexOne(document);
+  }
+
+  /** How many documents a scope holds, and the names of the first few. */
+  async library(scope: SearchScope): Promise<{ documentCount: number; names: string[] }> {
+    const rows = this.deps.models.Document.query().where(inScope(scope));
+    const documentCount = await rows.clone().resultSize();
+    const names = (await rows.orderBy('id').limit(5).select('original_filename')).map((row) => row.original_filename);
+    return { documentCount, names };
+  }
+
+  private async indexOne(document: DocumentModel): Promise<ReindexResult> {
+    const { files, knex, index } = this.deps;
+    let text: ExtractedText;
+    try {
+      text = await readText(files.resolve(document.file_path), path.extname(document.filename));
+    } catch (error) {
+      text = { text: '', status: 'failed', error: describeReadError(error) };
+    }
+    const passages = await knex.transaction(async (trx) => {
+      const count = await index.index(trx, document.id, text.text);
+      await trx('documents').where('id', document.id).update({ text_status: text.status, text_error: text.error });
+      return count;
+    });
+    return { id: document.id, original_filename: document.original_filename, status: text.status, error: text.error, passages };
   }
 
   /** Removes the row, then the file (a leftover file is invisible; a row without one is not). */

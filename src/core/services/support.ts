@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { FileStore } from '../files.js';
+import type { PassageIndex } from '../search/index.js';
 import type { BaseModel, Models } from '../db/models.js';
 import { NotFoundError, ValidationError, type Loc } from '../errors.js';
 import type { Page } from '../schemas.js';
@@ -11,6 +12,7 @@ export interface ServiceDeps {
   knex: Knex;
   models: Models;
   files: FileStore;
+  index: PassageIndex;
 }
 
 /** A transaction, or the plain connection for single statements. */

@@ -44,7 +44,11 @@ export function documentRoutes({ documents }: Services): Route[] {
     },
     {
       methods: ['get'], path: '/documents/{id}/download', tag, summary: 'Download the exact bytes uploaded',
-      response: { kind: 'file', description: 'The file, with Content-Type from its extension and Content-Disposition: attachment' },
+      response: {
+        kind: 'custom',
+        description: 'The exact bytes uploaded, with Content-Type from the extension and Content-Disposition: attachment',
+        content: { 'application/octet-stream': { type: 'string', format: 'binary' } },
+      },
       async handle({ params, ctx }) {
         const { document, stream, size } = await documents.download(params.id);
         ctx.set('Content-Type', document.mime_type);

@@ -34,7 +34,8 @@ export interface Route {
     | { kind: 'json'; schema: JsonSchema }
     | { kind: 'page'; schema: JsonSchema }
     | { kind: 'created'; schema: JsonSchema; location: (created: { id: number } & Record<string, unknown>) => string }
-    | { kind: 'file'; description: string };
+    /** The handler writes the response itself (a file, a stream of events). */
+    | { kind: 'custom'; description: string; content: Record<string, JsonSchema> };
   /** Error statuses beyond those implied by params, query and body (e.g. 409). */
   errors?: number[];
   /** Middleware run before the handler (e.g. the multipart parser). */
@@ -65,7 +66,7 @@ function handler(route: Route) {
     const body = route.body ? await readJsonBody(ctx) : undefined;
     const result = await route.handle({ params, query: ctx.query as Record<string, unknown>, body, ctx });
     const { response } = route;
-    if (response.kind === 'file') return;
+    if (response.kind === 'custom') return;
     if (response.kind === 'page') {
       const page = result as Page<unknown>;
       ctx.set('X-Total-Count', String(page.total));

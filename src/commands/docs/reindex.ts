@@ -1,0 +1,54 @@
+import { Args, Errors } from '@oclif/core';
+import { DanaCommand } from '../../cli/base-command.js';
+import { formatTable } from '../../cli/output.js';
+import type { ReindexResult } from '../../core/services/documents.js';
+
+export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
+  static override summary = 'Read documents\' text again and rebuild their search passages.';
+  static override description = 'Chat answers from these passages. Without ids every document is reindexed; a progress bar shows on a terminal.';
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> 4 7'];
+  static override strict = false;
+  static override args = { id: Args.integer({ description: 'Document id(s); all when omitted.', min: 1 }) };
+
+  async run() {
+    const { services } = await this.openContext();
+    const ids = this.positionals.map((value) => {
+      if (!/^[1-9]\d*$/.test(value)) throw new Errors.CLIError(`Expected a positive integer id but received: ${value}`, { exit: 2 });
+      return Number(value);
+    });
+    const bar = await progressBar();
+    const results = await services.documents.reindex(ids, (done, total) => bar?.update(done, total));
+    bar?.stop();
+    if (!this.jsonEnabled()) this.log(summary(results));
+    return results;
+  }
+}
+
+function summary(results: ReindexResult[]): string {
+  if (!results.length) return 'No documents to reindex.';
+  return formatTable(results, [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.original_filename, maxWidth: 40 },
+    { header: 'STATUS', get: (r) => r.status },
+    { header: 'PASSAGES', get: (r) => r.passages },
+    { header: 'ERROR', get: (r) => r.error, maxWidth: 60 },
+  ]);
+}
+
+async function progressBar() {
+  if (!process.stderr.isTTY) return undefined;
+  const { default: progress } = await import('cli-progress');
+  const bar = new progress.SingleBar(
+    { format: 'Reindexing [{bar}] {value}/{total} documents', stream: process.stderr, clearOnComplete: true },
+    progress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done: number, total: number) {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
+}

@@ -1,0 +1,157 @@
+// A chat turn: the message goes to the agent's runner, and only once the runner has
+// answered are the conversation (if new), the user message and the reply stored, together.
+// A failed or cancelled turn stores nothing.
+import { CancelledError, ConflictError, NotFoundError } from '../errors.js';
+import { validateBody } from '../validation.js';
+import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Message } from '../schemas.js';
+import type { ConversationModel } from '../db/models.js';
+import type { PassageIndex, SearchScope } from '../search/index.js';
+import type { DocumentService } from '../services/documents.js';
+import type { MessageService } from '../services/messages.js';
+import type { ServiceDeps } from '../services/support.js';
+import { runnerNameFor, type ChatRunner, type RunnerEvent } from './runner.js';
+
+const HISTORY_MESSAGES = 20;
+const TITLE_LENGTH = 60;
+
+export type ChatEvent = { type: 'delta'; text: string } | { type: 'done'; response: ChatResponse };
+
+/** A checked request: the agent and conversation exist and belong together. */
+export interface PreparedChat {
+  request: ChatRequest;
+  agent: Agent;
+  conversation?: ConversationModel;
+  history: Message[];
+}
+
+export interface ChatDeps extends ServiceDeps {
+  index: PassageIndex;
+  documents: DocumentService;
+  messages: MessageService;
+  env: Record<string, string | undefined>;
+}
+
+export class ChatService {
+  constructor(private readonly deps: ChatDeps) {}
+
+  /** Everything that can fail before the runner starts: 422, 404, 409. */
+  async prepare(input: unknown): Promise<PreparedChat> {
+    const request = validateBody<ChatRequest>(ChatRequestSchema, input);
+    const { agent, conversation } = await this.participants(request.agent_id, request.conversation_id ?? undefined);
+    if (!conversation) return { request, agent, history: [] };
+    const recent = await this.deps.models.Message.query().where('conversation_id', conversation.id).orderBy('id', 'desc').limit(HISTORY_MESSAGES);
+    return { request, agent, conversation, history: recent.reverse().map((message) => message.toApi()) };
+  }
+
+  /** The agent, and the conversation when one is named: it must exist and be this agent's (or no one's). */
+  async participants(agentId: number, conversationId?: number): Promise<{ agent: Agent; conversation?: ConversationModel }> {
+    const { Agent, Conversation } = this.deps.models;
+    const agent = await Agent.query().findById(agentId);
+    if (!agent) throw new NotFoundError(`Agent ${agentId} not found`);
+    if (conversationId === undefined) return { agent: agent.toApi() };
+    const conversation = await Conversation.query().findById(conversationId);
+    if (!conversation) throw new NotFoundError(`Conversation ${conversationId} not found`);
+    if (conversation.agent_id !== null && conversation.agent_id !== agent.id) {
+      throw new ConflictError(`Conversation ${conversation.id} belongs to agent ${conversation.agent_id}, not agent ${agent.id}`);
+    }
+    return { agent: agent.toApi(), conversation };
+  }
+
+  /** Which runner will answer (throws RunnerError for a config naming an unknown one). */
+  async runnerFor(agent: Agent): Promise<ChatRunner> {
+    const config = agent.config as Record<string, unknown>;
+    if (runnerNameFor(config, this.deps.env) === 'local') {
+      const { LocalRunner } = await import('./local.js');
+      return new LocalRunner();
+    }
+    const { OpenAiRunner, openAiSettings } = await import('./openai.js');
+    return new OpenAiRunner(openAiSettings(config, this.deps.env));
+  }
+
+  /** The reply as it is produced, then the stored turn. Throws RunnerError if the runner fails. */
+  async *stream(prepared: PreparedChat, signal: AbortSignal = new AbortController().signal): AsyncGenerator<ChatEvent> {
+    const { agent, request } = prepared;
+    const runner = await this.runnerFor(agent);
+    const scope = scopeOf(agent);
+    await this.deps.documents.indexPending(scope);
+    const library = await this.deps.documents.library(scope);
+    let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
+    const events = runner.run({
+      agent,
+      message: request.message,
+      history: prepared.history,
+      library,
+      search: (query, limit) => this.deps.index.search(this.deps.knex, query, scope, limit),
+      signal,
+    });
+    for await (const event of events) {
+      if (signal.aborted) return;
+      if (event.type === 'delta') yield event;
+      else finished = event;
+    }
+    if (signal.aborted || !finished) return;
+    const { conversationId, replyId } = await this.store(prepared, finished.reply);
+    yield {
+      type: 'done',
+      response: {
+        success: true,
+        message: request.message,
+        conversation_id: conversationId,
+        message_id: replyId,
+        agent_response: finished.reply,
+        context: request.context ?? null,
+        error: null,
+        runner: runner.name,
+        sources: finished.sources,
+      },
+    };
+  }
+
+  /** The stored turn without the deltas, for callers that do not stream. */
+  async complete(prepared: PreparedChat, signal?: AbortSignal): Promise<ChatResponse> {
+    for await (const event of this.stream(prepared, signal)) if (event.type === 'done') return event.response;
+    throw new CancelledError('The chat was cancelled');
+  }
+
+  /** A whole turn from an unchecked request. */
+  async send(input: unknown, signal?: AbortSignal): Promise<ChatResponse> {
+    return this.complete(await this.prepare(input), signal);
+  }
+
+  private async store(prepared: PreparedChat, reply: string): Promise<{ conversationId: number; replyId: number }> {
+    const { Conversation } = this.deps.models;
+    const { agent, request } = prepared;
+    return this.deps.knex.transaction(async (trx) => {
+      let conversationId: number;
+      if (prepared.conversation) {
+        conversationId = prepared.conversation.id;
+        // A conversation without an agent is taken over by the one answering in it.
+        const current = await Conversation.query(trx).findById(conversationId);
+        if (!current) throw new NotFoundError(`Conversation ${conversationId} not found`);
+        if (current.agent_id === null) await current.$query(trx).patch({ agent_id: agent.id });
+      } else {
+        conversationId = (await Conversation.query(trx).insert({ title: titleFrom(request.message), agent_id: agent.id })).id;
+      }
+      const [, stored] = await this.deps.messages.append(trx, conversationId, [
+        { sender: 'user', content: request.message },
+        { sender: 'agent', content: reply },
+      ]);
+      return { conversationId, replyId: stored.id };
+    });
+  }
+}
+
+/** The agent's documents: its own, plus the topics listed in `config.topic_ids`. */
+export function scopeOf(agent: Agent): SearchScope {
+  const topicIds = (agent.config as { topic_ids?: unknown }).topic_ids;
+  return {
+    agentId: agent.id,
+    topicIds: Array.isArray(topicIds) ? topicIds.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [],
+  };
+}
+
+/** A new conversation's title: the message's first non-empty line, cut to 60 characters. */
+export function titleFrom(message: string): string {
+  const line = message.split(/\r?\n/).map((text) => text.trim()).find(Boolean) ?? 'Chat';
+  return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line;
+}

@@ -1,0 +1,67 @@
+// /api/chat: a message to an agent and its reply, as one JSON response or as Server-Sent
+// Events (`delta` events while the reply is produced, then `done` or `error`).
+import type { Context } from 'koa';
+import { PassThrough } from 'node:stream';
+import type { Services } from '../../core/context.js';
+import { errorOutcome } from '../../core/errors.js';
+import { ChatRequestSchema, ChatResponseSchema } from '../../core/schemas.js';
+import type { ChatService, PreparedChat } from '../../core/chat/service.js';
+import type { Logger } from '../logger.js';
+import type { Route } from './route.js';
+
+export function chatRoutes({ chat }: Services, logger: Logger): Route[] {
+  return [
+    {
+      methods: ['post'], path: '/chat/', tag: 'chat', summary: 'Send a message to an agent and get its reply',
+      description: 'Without conversation_id a new conversation is started, titled from the message. Both messages are stored only '
+        + 'once the reply is complete. With `Accept: text/event-stream` or `"stream": true` the reply streams as Server-Sent Events: '
+        + '`delta` events `{"text": …}`, then `done` with the response object, or `error` with `{"detail": …}`.',
+      body: ChatRequestSchema, errors: [404, 409, 502],
+      response: {
+        kind: 'custom',
+        description: 'The reply (JSON), or its event stream',
+        content: { 'application/json': ChatResponseSchema, 'text/event-stream': { type: 'string' } },
+      },
+      async handle({ body, ctx }) {
+        const prepared = await chat.prepare(body);
+        const signal = cancelOnDisconnect(ctx);
+        if (prepared.request.stream || /\btext\/event-stream\b/.test(ctx.get('accept'))) {
+          streamEvents(ctx, chat, prepared, signal, logger);
+        } else {
+          ctx.body = await chat.complete(prepared, signal);
+        }
+      },
+    },
+  ];
+}
+
+/** Aborts when the client goes away before the response is complete. */
+function cancelOnDisconnect(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+function streamEvents(ctx: Context, chat: ChatService, prepared: PreparedChat, signal: AbortSignal, logger: Logger): void {
+  const events = new PassThrough();
+  ctx.status = 200;
+  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  ctx.body = events;
+  const send = (event: string, data: unknown) => events.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  (async () => {
+    try {
+      for await (const event of chat.stream(prepared, signal)) {
+        if (event.type === 'delta') send('delta', { text: event.text });
+        else send('done', event.response);
+      }
+    } catch (error) {
+      const { status, detail } = errorOutcome(error);
+      if (status >= 500 && status !== 502) logger.error(`POST ${ctx.path} stream failed: ${(error as Error)?.stack ?? error}`);
+      send('error', { detail });
+    } finally {
+      events.end();
+    }
+  })();
+}

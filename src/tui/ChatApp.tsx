@@ -1,0 +1,147 @@
+// The interactive chat: finished messages scroll up in <Static>, the reply being written
+// streams below them, and a prompt waits at the bottom.
+import { useCallback, useRef, useState } from 'react';
+import { Box, Static, Text, useApp, useInput } from 'ink';
+import TextInput from 'ink-text-input';
+import Spinner from 'ink-spinner';
+import type { Message, Source } from '../core/schemas.js';
+import type { ChatBackend } from './backend.js';
+
+export interface ChatItem {
+  key: number;
+  kind: 'user' | 'agent' | 'notice' | 'error';
+  text: string;
+  sources?: Source[];
+}
+
+export interface ChatAppProps {
+  backend: ChatBackend;
+  conversationId?: number;
+  history?: Message[];
+}
+
+const HELP = [
+  'Type a message and press Enter to send it.',
+  '/new   start a new conversation',
+  '/help  show this help',
+  '/exit  leave (or press Ctrl-C)',
+].join('\n');
+
+let nextKey = 0;
+const item = (kind: ChatItem['kind'], text: string, sources?: Source[]): ChatItem => ({ key: nextKey++, kind, text, sources });
+
+export function ChatApp({ backend, conversationId: initialConversation, history = [] }: ChatAppProps) {
+  const { exit } = useApp();
+  const [items, setItems] = useState<ChatItem[]>(() => [
+    item('notice', `Chatting with ${backend.agent.name} (agent ${backend.agent.id})${initialConversation ? ` in conversation ${initialConversation}` : ''}. /help for commands.`),
+    ...history.map((message) => item(message.sender === 'user' ? 'user' : 'agent', message.content)),
+  ]);
+  const [conversationId, setConversationId] = useState(initialConversation);
+  const [input, setInput] = useState('');
+  const [reply, setReply] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const turn = useRef<AbortController | undefined>(undefined);
+  const add = (...added: ChatItem[]) => setItems((previous) => [...previous, ...added]);
+
+  const leave = useCallback(() => {
+    turn.current?.abort();
+    exit();
+  }, [exit]);
+
+  useInput((text, key) => {
+    if (key.ctrl && text === 'c') leave();
+  });
+
+  const send = async (message: string) => {
+    const controller = new AbortController();
+    turn.current = controller;
+    setBusy(true);
+    add(item('user', message));
+    let streamed = '';
+    try {
+      for await (const event of backend.send(message, conversationId, controller.signal)) {
+        if (event.type === 'delta') {
+          streamed += event.text;
+          setReply(streamed);
+        } else {
+          setConversationId(event.response.conversation_id);
+          add(item('agent', event.response.agent_response, event.response.sources));
+        }
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) add(item('error', (error as Error).message));
+    } finally {
+      setReply(undefined);
+      setBusy(false);
+      turn.current = undefined;
+    }
+  };
+
+  // A paste (or a fast terminal) can deliver text and Enter in one chunk: the line break
+  // then arrives inside the value instead of as a key press.
+  const change = (value: string) => {
+    const match = /^([^\r\n]*)[\r\n]/.exec(value);
+    if (match) submit(value.replace(/[\r\n]+$/, '').replace(/[\r\n]+/g, ' '));
+    else setInput(value);
+  };
+
+  const submit = (value: string) => {
+    const message = value.trim();
+    setInput('');
+    if (!message || busy) return;
+    if (message === '/exit' || message === '/quit') return leave();
+    if (message === '/help') return add(item('notice', HELP));
+    if (message === '/new') {
+      setConversationId(undefined);
+      return add(item('notice', 'New conversation: your next message starts it.'));
+    }
+    if (message.startsWith('/')) return add(item('error', `Unknown command ${message.split(/\s/)[0]}. Type /help for the commands.`));
+    void send(message);
+  };
+
+  return (
+    <Box flexDirection="column">
+      <Static items={items}>{(entry) => <ChatLine key={entry.key} entry={entry} agentName={backend.agent.name} />}</Static>
+      {busy && (
+        <Box flexDirection="column" marginTop={1}>
+          <Text color="green" bold>{backend.agent.name}</Text>
+          {reply === undefined ? (
+            <Text color="gray"><Spinner type="dots" /> Thinking…</Text>
+          ) : (
+            <Text>{reply}</Text>
+          )}
+        </Box>
+      )}
+      <Box marginTop={1}>
+        <Text color="cyan" bold>{'> '}</Text>
+        <TextInput value={input} onChange={change} onSubmit={submit} placeholder={busy ? '' : 'Ask something, or /help'} focus={!busy} />
+      </Box>
+    </Box>
+  );
+}
+
+function ChatLine({ entry, agentName }: { entry: ChatItem; agentName: string }) {
+  switch (entry.kind) {
+    case 'user':
+      return (
+        <Box flexDirection="column" marginTop={1}>
+          <Text color="cyan" bold>You</Text>
+          <Text>{entry.text}</Text>
+        </Box>
+      );
+    case 'agent':
+      return (
+        <Box flexDirection="column" marginTop={1}>
+          <Text color="green" bold>{agentName}</Text>
+          <Text>{entry.text}</Text>
+          {entry.sources?.length ? (
+            <Text color="gray">Sources: {entry.sources.map((source) => `${source.original_filename} (#${source.document_id})`).join(', ')}</Text>
+          ) : null}
+        </Box>
+      );
+    case 'error':
+      return <Text color="red">Error: {entry.text}</Text>;
+    default:
+      return <Text color="gray">{entry.text}</Text>;
+  }
+}
