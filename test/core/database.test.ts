@@ -39,6 +39,33 @@ describe('database', () => {
     });
   });
 
+  describe('migration bookkeeping', () => {
+    it('recovers a lock table left with two rows by processes that raced on an empty database', async () => {
+      const home = tempDir();
+      const knexModule = await import('knex');
+      const raw = knexModule.default({ client: 'better-sqlite3', connection: { filename: path.join(home, 'local.db') }, useNullAsDefault: true });
+      await raw.schema.createTable('knex_migrations', (t) => {
+        t.increments();
+        t.string('name');
+        t.integer('batch');
+        t.timestamp('migration_time');
+      });
+      await raw.schema.createTable('knex_migrations_lock', (t) => {
+        t.increments('index').primary();
+        t.integer('is_locked');
+      });
+      await raw('knex_migrations_lock').insert([{ is_locked: 0 }, { is_locked: 0 }]);
+      await raw.destroy();
+      const ctx = await createContext(testConfig(home));
+      try {
+        expect(await migrationState(ctx.knex)).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
+        expect(await ctx.knex('knex_migrations_lock').select('is_locked')).to.deep.equal([{ is_locked: 0 }]);
+      } finally {
+        await ctx.close();
+      }
+    });
+  });
+
   describe('two contexts open on one database', () => {
     let first: TestContext;
     let second: DanaContext;

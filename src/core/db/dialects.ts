@@ -52,9 +52,23 @@ export function openDatabase(settings: DatabaseSettings): OpenDatabase {
   };
 }
 
+// knex warns on the console (e.g. about migration locks); a CLI's stderr is for its own
+// one-line errors, so those go to stderr only with DEBUG set.
+const log = {
+  warn: (message: unknown) => debugLog('warn', message),
+  error: (message: unknown) => debugLog('error', message),
+  deprecate: (method: string, alternative: string) => debugLog('deprecate', `${method}: use ${alternative}`),
+  debug: (message: unknown) => debugLog('debug', message),
+};
+
+function debugLog(level: string, message: unknown): void {
+  if (process.env.DEBUG) process.stderr.write(`knex ${level}: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+}
+
 function openKnex(settings: DatabaseSettings): Knex {
   if (settings.client === 'postgres') {
     return knexFactory({
+      log,
       client: 'pg',
       connection: settings.connectionString,
       pool: { min: 0, max: settings.poolMax },
@@ -63,6 +77,7 @@ function openKnex(settings: DatabaseSettings): Knex {
   }
   if (settings.filename !== ':memory:') fs.mkdirSync(path.dirname(settings.filename), { recursive: true });
   return knexFactory({
+    log,
     client: sqliteClient(),
     connection: { filename: settings.filename },
     useNullAsDefault: true,
@@ -85,6 +100,17 @@ function openKnex(settings: DatabaseSettings): Knex {
     acquireConnectionTimeout: BUSY_TIMEOUT_MS * 2,
   });
 }
+
+/**
+ * Makes the calling transaction the only one changing the schema: SQLite's BEGIN
+ * IMMEDIATE already is; PostgreSQL takes a transaction-scoped advisory lock.
+ */
+export async function serializeSchemaChanges(trx: Knex.Transaction): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await trx.raw('SELECT pg_advisory_xact_lock(?)', [SCHEMA_LOCK_KEY]);
+}
+
+// An arbitrary constant naming Dana's schema lock among PostgreSQL advisory locks.
+const SCHEMA_LOCK_KEY = 0x44616e61;
 
 export function dialectOf(knex: Knex): Dialect {
   return knex.client.config.client === 'pg' ? 'postgres' : 'sqlite';

@@ -1,11 +1,14 @@
 // Brings a database to the latest schema on first use. Several processes may start at once
-// (a server and a CLI, or several servers): knex's migration lock serialises them and the
-// losers of a race simply retry until the winner is done.
+// (a server and a CLI, or several servers): knex's migrator runs all pending migrations in
+// one transaction holding its lock, and the bookkeeping tables it would create racily are
+// created first, in a transaction of their own that processes take one at a time.
 import type { Knex } from 'knex';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { serializeSchemaChanges } from './dialects.js';
 
 const MIGRATIONS_TABLE = 'knex_migrations';
-const RACE_DEADLINE_MS = 60_000;
+const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
+const RACE_DEADLINE_MS = 30_000;
 
 const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,
@@ -34,6 +37,7 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
   const deadline = Date.now() + RACE_DEADLINE_MS;
   for (;;) {
     try {
+      await prepareBookkeeping(knex);
       const [, applied] = await knex.migrate.latest({ migrationSource, tableName: MIGRATIONS_TABLE });
       return applied as string[];
     } catch (error) {
@@ -42,6 +46,38 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
       if ((await migrationState(knex)).pending.length === 0) return [];
     }
   }
+}
+
+/**
+ * Creates knex's migration tables and its single lock row, as knex itself would, but in
+ * one serialised transaction. Left to knex, two processes starting together on an empty
+ * database could each insert a lock row, after which the lock can never be taken.
+ */
+async function prepareBookkeeping(knex: Knex): Promise<void> {
+  await knex.transaction(async (trx) => {
+    await serializeSchemaChanges(trx);
+    if (!(await trx.schema.hasTable(MIGRATIONS_TABLE))) {
+      await trx.schema.createTable(MIGRATIONS_TABLE, (table) => {
+        table.increments();
+        table.string('name');
+        table.integer('batch');
+        table.timestamp('migration_time');
+      });
+    }
+    if (!(await trx.schema.hasTable(LOCK_TABLE))) {
+      await trx.schema.createTable(LOCK_TABLE, (table) => {
+        table.increments('index').primary();
+        table.integer('is_locked');
+      });
+    }
+    // Migrations take and free the lock inside their own transaction, so no committed
+    // lock can belong to a migration in progress: anything but one free row is debris.
+    const rows: Array<{ is_locked: number }> = await trx(LOCK_TABLE).select('is_locked');
+    if (rows.length !== 1 || rows[0].is_locked !== 0) {
+      await trx(LOCK_TABLE).delete();
+      await trx(LOCK_TABLE).insert({ is_locked: 0 });
+    }
+  });
 }
 
 export async function releaseMigrationLock(knex: Knex): Promise<void> {
