@@ -10,6 +10,8 @@ import type { DocumentService } from '../services/documents.js';
 import type { MessageService } from '../services/messages.js';
 import type { ServiceDeps } from '../services/support.js';
 import { runnerNameFor, type ChatRunner, type RunnerEvent } from './runner.js';
+import { LocalRunner } from './local.js';
+import { OpenAiRunner, openAiSettings } from './openai.js';
 
 const HISTORY_MESSAGES = 20;
 const TITLE_LENGTH = 60;
@@ -58,20 +60,16 @@ export class ChatService {
   }
 
   /** Which runner will answer (throws RunnerError for a config naming an unknown one). */
-  async runnerFor(agent: Agent): Promise<ChatRunner> {
+  runnerFor(agent: Agent): ChatRunner {
     const config = agent.config as Record<string, unknown>;
-    if (runnerNameFor(config, this.deps.env) === 'local') {
-      const { LocalRunner } = await import('./local.js');
-      return new LocalRunner();
-    }
-    const { OpenAiRunner, openAiSettings } = await import('./openai.js');
+    if (runnerNameFor(config, this.deps.env) === 'local') return new LocalRunner();
     return new OpenAiRunner(openAiSettings(config, this.deps.env));
   }
 
   /** The reply as it is produced, then the stored turn. Throws RunnerError if the runner fails. */
   async *stream(prepared: PreparedChat, signal: AbortSignal = new AbortController().signal): AsyncGenerator<ChatEvent> {
     const { agent, request } = prepared;
-    const runner = await this.runnerFor(agent);
+    const runner = this.runnerFor(agent);
     const scope = scopeOf(agent);
     await this.deps.documents.indexPending(scope);
     const library = await this.deps.documents.library(scope);
@@ -153,5 +151,6 @@ export function scopeOf(agent: Agent): SearchScope {
 /** A new conversation's title: the message's first non-empty line, cut to 60 characters. */
 export function titleFrom(message: string): string {
   const line = message.split(/\r?\n/).map((text) => text.trim()).find(Boolean) ?? 'Chat';
-  return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line;
+  const characters = [...line];
+  return characters.length > TITLE_LENGTH ? `${characters.slice(0, TITLE_LENGTH - 1).join('')}…` : line;
 }

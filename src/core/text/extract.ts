@@ -33,7 +33,8 @@ function decodeUtf8(bytes: Buffer): string {
 
 async function extractPdf(filePath: string): Promise<string> {
   const { extractText: extractPdfText, getDocumentProxy } = await import('unpdf');
-  const pdf = await getDocumentProxy(new Uint8Array(await fs.readFile(filePath)));
+  // verbosity 0: a damaged PDF fails with an error, without pdf.js warnings on the console.
+  const pdf = await getDocumentProxy(new Uint8Array(await fs.readFile(filePath)), { verbosity: 0 });
   try {
     const { text } = await extractPdfText(pdf, { mergePages: true });
     return text;
