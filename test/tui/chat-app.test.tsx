@@ -1,0 +1,202 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
+// (The pragmas above: tsx applies the project's tsconfig, and its "jsx": "react-jsx", only to
+// the files it includes, src/; test files would otherwise be compiled for the classic runtime.)
+// The interactive chat screen, rendered with ink-testing-library over the real chat
+// service of a test context: what a user sees and types.
+import { useEffect, type ReactNode } from 'react';
+import { expect } from 'chai';
+import { cleanup, render } from 'ink-testing-library';
+import { ChatApp } from '../../src/tui/ChatApp.js';
+import { chatBackend, conversationHistory } from '../../src/tui/backend.js';
+import type { Agent } from '../../src/core/schemas.js';
+import { openTestContext, type TestContext } from '../helpers/context.js';
+import { createAgent, fixture, sleep, storedCounts, upload, waitFor } from '../helpers/chat.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
+
+type Screen = ReturnType<typeof render>;
+
+const QUESTION = 'What does chlorophyll absorb?';
+const QUOTE = 'Chlorophyll absorbs sunlight';
+
+/** Calls `onUnmount` when ink takes the tree down (as it does when the app exits). */
+function UnmountProbe({ onUnmount, children }: { onUnmount: () => void; children: ReactNode }) {
+  useEffect(() => onUnmount, [onUnmount]);
+  return <>{children}</>;
+}
+
+/** What the screen shows now. */
+const frame = (screen: Screen) => screen.lastFrame() ?? '';
+
+/** Waits until the screen shows `text` `times` times (up to 2 s). */
+async function waitForText(screen: Screen, text: string, times = 1): Promise<string> {
+  return waitFor(() => {
+    const shown = frame(screen);
+    return shown.split(text).length - 1 >= times ? shown : '';
+  }, 2000, `"${text}" on screen:\n${frame(screen)}`);
+}
+
+/** Types a line and presses Enter, the way a user would. */
+async function typeLine(screen: Screen, text: string): Promise<void> {
+  screen.stdin.write(text);
+  await waitForText(screen, `> ${text}`);
+  screen.stdin.write('\r');
+  await sleep(10);
+}
+
+describe('the interactive chat (ChatApp)', () => {
+  let ctx: TestContext;
+  let agent: Agent;
+
+  beforeEach(async () => {
+    ctx = await openTestContext();
+    agent = await createAgent(ctx, {}, 'Ada');
+    await upload(ctx, 'photosynthesis.pdf', fixture('photosynthesis.pdf'), { agent_id: agent.id });
+  });
+  afterEach(async () => {
+    cleanup();
+    await ctx.close();
+  });
+
+  function open(props: { conversationId?: number; history?: Parameters<typeof ChatApp>[0]['history']; forAgent?: Agent } = {}) {
+    const backend = chatBackend(ctx, props.forAgent ?? agent);
+    return render(<ChatApp backend={backend} conversationId={props.conversationId} history={props.history} />);
+  }
+
+  it('names the agent in its header', async () => {
+    const screen = open();
+    expect(await waitForText(screen, 'Ada')).to.include(`Chatting with Ada (agent ${agent.id})`);
+  });
+
+  it('shows "You", the message, then the reply with its sources', async () => {
+    const screen = open();
+    await typeLine(screen, QUESTION);
+    const shown = await waitForText(screen, 'Sources:');
+    const at = (text: string) => shown.indexOf(text);
+    expect(at('You')).to.be.greaterThan(-1);
+    expect(at(QUESTION)).to.be.greaterThan(at('You'));
+    expect(at(QUOTE)).to.be.greaterThan(at(QUESTION));
+    expect(at('Sources:')).to.be.greaterThan(at(QUOTE));
+    expect(shown).to.match(/Sources: photosynthesis\.pdf/);
+    const { messages } = await ctx.services.conversations.get(1);
+    expect(messages.map((m) => m.sender)).to.deep.equal(['user', 'agent']);
+  });
+
+  it('shows the history it is given', async () => {
+    const earlier = await ctx.services.chat.send({ message: 'Tell me about chlorophyll', agent_id: agent.id });
+    const history = await conversationHistory(ctx, earlier.conversation_id);
+    const screen = open({ conversationId: earlier.conversation_id, history });
+    const shown = await waitForText(screen, QUOTE);
+    expect(shown).to.include(`in conversation ${earlier.conversation_id}`);
+    expect(shown.indexOf('Tell me about chlorophyll')).to.be.lessThan(shown.indexOf(QUOTE));
+    expect(shown).to.include('You');
+  });
+
+  it('continues the conversation it was opened on', async () => {
+    const earlier = await ctx.services.chat.send({ message: 'Tell me about chlorophyll', agent_id: agent.id });
+    const screen = open({ conversationId: earlier.conversation_id, history: await conversationHistory(ctx, earlier.conversation_id) });
+    await typeLine(screen, 'And glucose?');
+    // The earlier reply is shown without sources (they are not stored); the new one has them.
+    await waitForText(screen, 'Sources:', 1);
+    expect(frame(screen).split(QUOTE)).to.have.length(3);
+    expect(await storedCounts(ctx)).to.deep.equal({ conversations: 1, messages: 4 });
+  });
+
+  it('lists /new and /exit on /help', async () => {
+    const screen = open();
+    await typeLine(screen, '/help');
+    const shown = await waitForText(screen, '/exit');
+    expect(shown).to.include('/new');
+    expect(shown).to.include('/help');
+  });
+
+  it('says so for an unknown command', async () => {
+    const screen = open();
+    await typeLine(screen, '/frobnicate');
+    expect(await waitForText(screen, 'Error:')).to.include('/frobnicate');
+    expect(await storedCounts(ctx)).to.deep.equal({ conversations: 0, messages: 0 });
+  });
+
+  it('starts a new conversation after /new', async () => {
+    const screen = open();
+    await typeLine(screen, QUESTION);
+    await waitForText(screen, 'Sources:', 1);
+    await typeLine(screen, 'And sunlight?');
+    await waitForText(screen, 'Sources:', 2);
+    expect(await storedCounts(ctx)).to.deep.equal({ conversations: 1, messages: 4 });
+
+    await typeLine(screen, '/new');
+    await typeLine(screen, 'What about oxygen?');
+    await waitForText(screen, 'Sources:', 3);
+    const conversations = await ctx.knex('conversations').select('id', 'title', 'agent_id').orderBy('id');
+    expect(conversations).to.deep.equal([
+      { id: 1, title: QUESTION, agent_id: agent.id },
+      { id: 2, title: 'What about oxygen?', agent_id: agent.id },
+    ]);
+    expect(await storedCounts(ctx)).to.deep.equal({ conversations: 2, messages: 6 });
+  });
+
+  it('shows a runner failure as "Error: …" and keeps accepting input', async () => {
+    const broken = await createAgent(ctx, { base_url: 'http://127.0.0.1:1/v1', model: 'fake', timeout: 2 }, 'Broken');
+    const screen = open({ forAgent: broken });
+    await typeLine(screen, 'hello?');
+    const shown = await waitForText(screen, 'Error:');
+    expect(shown).to.match(/Error: Agent runner failed: /);
+    expect(await storedCounts(ctx)).to.deep.equal({ conversations: 0, messages: 0 });
+
+    await typeLine(screen, '/help');
+    await waitForText(screen, '/exit');
+    await typeLine(screen, 'hello again?');
+    await waitForText(screen, 'Error: Agent runner failed', 2);
+  });
+
+  describe('leaving', () => {
+    let fake: FakeOpenAi | undefined;
+    afterEach(async () => {
+      await fake?.close();
+      fake = undefined;
+    });
+
+    /** Renders the app for `forAgent`; `gone` resolves when ink unmounts it. */
+    function openWatched(forAgent: Agent) {
+      let unmounted!: () => void;
+      const gone = new Promise<void>((resolve) => {
+        unmounted = resolve;
+      });
+      const screen = render(
+        <UnmountProbe onUnmount={unmounted}>
+          <ChatApp backend={chatBackend(ctx, forAgent)} />
+        </UnmountProbe>,
+      );
+      const expectGone = () =>
+        Promise.race([gone, sleep(2000).then(() => Promise.reject(new Error(`still mounted:\n${frame(screen)}`)))]);
+      return { screen, expectGone };
+    }
+
+    it('ends on /exit', async () => {
+      const { screen, expectGone } = openWatched(agent);
+      await waitForText(screen, 'Chatting with Ada');
+      await typeLine(screen, '/exit');
+      await expectGone();
+    });
+
+    it('ends on Ctrl-C', async () => {
+      const { screen, expectGone } = openWatched(agent);
+      await waitForText(screen, 'Chatting with Ada');
+      screen.stdin.write('\x03');
+      await expectGone();
+    });
+
+    it('shows a reply as it streams, and Ctrl-C then leaves without storing the turn', async () => {
+      fake = await startFakeOpenAi('Chlorophyll is green and this reply never ends');
+      const stalling = await createAgent(ctx, { provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 30 }, 'Stalling');
+      const { screen, expectGone } = openWatched(stalling);
+      await typeLine(screen, 'Why is it green?');
+      await waitForText(screen, 'Chlorophyll');
+      screen.stdin.write('\x03');
+      await expectGone();
+      await sleep(100);
+      expect(await storedCounts(ctx)).to.deep.equal({ conversations: 0, messages: 0 });
+    });
+  });
+});
