@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
-import { openDatabase } from './db/dialects.js';
+import { createReader, openDatabase } from './db/dialects.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
 import { FileStore } from './files.js';
@@ -43,7 +43,7 @@ export async function createContext(config: DanaConfig): Promise<DanaContext> {
     const models = bindModels(knex);
     const files = new FileStore(config.uploadDir, config.maxUploadBytes, config.maxUploadMb);
     await recoverStagedFiles(knex, files);
-    const deps = { knex, models, files, index: new PassageIndex(knex) };
+    const deps = { knex, models, files, index: new PassageIndex(knex), sql: createReader(knex) };
     const documents = new DocumentService(deps);
     const messages = new MessageService(deps);
     const services: Services = {

@@ -1,14 +1,13 @@
 // The Koa application over one Dana context. It does not listen: `dana serve` and the tests
 // build it the same way and put it on a server of their own.
 import Koa from 'koa';
-import { Router } from '@koa/router';
 import cors from '@koa/cors';
 import type { DanaContext } from '../core/context.js';
 import { VERSION } from '../core/version.js';
 import { accessLog } from './middleware/access-log.js';
-import { errorBodies, errorHandler } from './middleware/errors.js';
+import { errorHandler } from './middleware/errors.js';
 import { buildOpenApi } from './openapi.js';
-import { mountRoutes, type Route } from './routes/route.js';
+import { routeTable, type Route } from './routes/route.js';
 import { healthRoutes } from './routes/health.js';
 import { agentRoutes } from './routes/agents.js';
 import { topicRoutes } from './routes/topics.js';
@@ -45,34 +44,34 @@ export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 
-  const router = new Router();
-  mountRoutes(router, routes);
 
   const app = new Koa();
   // Errors are answered and logged by errorHandler; Koa's own handler would print them again.
   app.silent = true;
-  app.use(accessLog(logger));
+  if (logger.isEnabled('info')) app.use(accessLog(logger));
   app.use(errorHandler(logger));
-  app.use(errorBodies);
-  app.use(cors({
-    origin: corsOrigin(options.corsOrigin),
-    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposeHeaders: ['X-Total-Count', 'Location', 'Content-Disposition'],
-    keepHeadersOnError: true,
-    maxAge: 600,
-  }));
-  app.use(web.spaFallback);
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(crossOrigin(options.corsOrigin));
+  if (web.spaFallback) app.use(web.spaFallback);
+  app.use(routeTable(routes));
   app.use(web.pages);
   return app;
 }
 
-function corsOrigin(allowed: string | undefined) {
+/** CORS for browsers: any origin reflected by default, or only those of `allowed`. */
+function crossOrigin(allowed: string | undefined): Koa.Middleware {
   const origins = allowed?.split(',').map((origin) => origin.trim()).filter(Boolean);
-  return (ctx: Koa.Context): string => {
-    const origin = ctx.get('Origin');
-    if (!origins?.length || origins.includes('*')) return origin || '*';
-    return origins.includes(origin) ? origin : '';
+  const isAllowed = (origin: string) => !origins?.length || origins.includes('*') || origins.includes(origin);
+  const handle = cors({
+    origin: (ctx) => (isAllowed(ctx.get('Origin')) ? ctx.get('Origin') : ''),
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposeHeaders: ['X-Total-Count', 'Location', 'Content-Disposition'],
+    keepHeadersOnError: true,
+    maxAge: 600,
+  });
+  // Requests without an Origin (curl, scripts, same-origin GETs) are outside CORS entirely.
+  return (ctx, next) => {
+    if (ctx.get('Origin')) return handle(ctx, next);
+    ctx.set('Vary', 'Origin');
+    return next();
   };
 }

@@ -70,11 +70,16 @@ export function webRoutes(options: WebOptions, openApi: () => unknown) {
   const docsAssets = serveFolder('/docs/assets', path.dirname(require.resolve('swagger-ui-dist/package.json')));
 
   return {
-    /** Runs before the API routes: a browser loading a client route gets the web client. */
-    async spaFallback(ctx: Context, next: Next): Promise<void> {
-      if (isPageRequest(ctx) && !isServerPath(ctx.path) && hasIndex()) return sendIndex(ctx);
-      return next();
-    },
+    /**
+     * Runs before the API routes: a browser loading a client route gets the web client.
+     * Only when there is a web client to serve.
+     */
+    spaFallback: indexFile
+      ? async (ctx: Context, next: Next): Promise<void> => {
+          if (!isServerPath(ctx.path) && isPageRequest(ctx) && hasIndex()) return sendIndex(ctx);
+          return next();
+        }
+      : undefined,
 
     /** Runs after the API routes. */
     async pages(ctx: Context, next: Next): Promise<void> {

@@ -81,23 +81,6 @@ function openKnex(settings: DatabaseSettings): Knex {
     client: sqliteClient(),
     connection: { filename: settings.filename },
     useNullAsDefault: true,
-    pool: {
-      // One connection per process: better-sqlite3 is synchronous, so a second one would only add locking.
-      min: 1,
-      max: 1,
-      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
-        try {
-          connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-          connection.pragma('journal_mode = WAL');
-          connection.pragma('synchronous = NORMAL');
-          connection.pragma('foreign_keys = ON');
-          done(null, connection);
-        } catch (error) {
-          done(error as Error, connection);
-        }
-      },
-    },
-    acquireConnectionTimeout: BUSY_TIMEOUT_MS * 2,
   });
 }
 
@@ -126,13 +109,109 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
+/** Sets what every SQLite connection needs, the moment it opens. */
+function configureConnection(connection: SqliteConnection): void {
+  connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+}
+
+/**
+ * The one connection of a process to a SQLite file, lent to one query or transaction at a
+ * time. better-sqlite3 is synchronous, so a pool of one needs no more than this: a queue,
+ * without the timers and bookkeeping of a general-purpose pool on every query.
+ */
+class ConnectionGate {
+  private connection?: Promise<SqliteConnection>;
+  /** The connection once open, for work that can run at once. */
+  private ready?: SqliteConnection;
+  private isLent = false;
+  private readonly waiting: Array<(connection: SqliteConnection) => void> = [];
+
+  constructor(private readonly open: () => Promise<SqliteConnection>) {}
+
+  async acquire(): Promise<SqliteConnection> {
+    const connection = await (this.connection ??= this.open().then((opened) => (this.ready = opened)));
+    if (!this.isLent) {
+      this.isLent = true;
+      return connection;
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /**
+   * Runs synchronous work on the connection: right away when nobody holds it (no queue, no
+   * awaits), otherwise after whoever does (a transaction) gives it back.
+   */
+  run<T>(work: (connection: SqliteConnection) => T): Promise<T> {
+    if (this.ready && !this.isLent) {
+      try {
+        return Promise.resolve(work(this.ready));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.acquire().then((connection) => {
+      try {
+        return work(connection);
+      } finally {
+        this.release(connection);
+      }
+    });
+  }
+
+  release(connection: SqliteConnection): void {
+    const next = this.waiting.shift();
+    if (next) next(connection);
+    else this.isLent = false;
+  }
+
+  async destroy(): Promise<void> {
+    const connection = await this.connection?.catch(() => undefined);
+    this.connection = undefined;
+    this.ready = undefined;
+    connection?.close();
+  }
+}
+
+/**
+ * Read queries by SQL text (with `?` placeholders, portable across dialects), for the hot
+ * read paths: on SQLite a cached prepared statement runs directly on the connection,
+ * without a query builder or a pool round trip in between.
+ */
+export interface SqlReader {
+  all<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
+  first<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T | undefined>;
+}
+
+export function createReader(knex: Knex): SqlReader {
+  if (dialectOf(knex) === 'postgres') {
+    return {
+      all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows as T[],
+      first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows[0] as T | undefined,
+    };
+  }
+  const gate = () => {
+    const pool = (knex.client as { pool?: ConnectionGate }).pool;
+    if (!pool) throw new Error('The database is closed');
+    return pool;
+  };
+  return {
+    all: <T>(sql: string, bindings: readonly unknown[] = []) => gate().run((connection) => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
+    first: <T>(sql: string, bindings: readonly unknown[] = []) => gate().run((connection) => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
+  };
+}
+
 interface SqliteStatement {
   reader: boolean;
   all(bindings: unknown[]): unknown[];
+  get(bindings: unknown[]): unknown;
   run(bindings: unknown[]): { lastInsertRowid: number | bigint; changes: number };
 }
 interface SqliteConnection {
   pragma(source: string): unknown;
+  close(): void;
   prepare(sql: string): SqliteStatement;
   __danaStatements?: Map<string, SqliteStatement>;
 }
@@ -150,7 +229,8 @@ let sqliteClientClass: typeof Knex.Client | undefined;
  * - transactions start with BEGIN IMMEDIATE, so a transaction that reads before it writes
  *   waits for the write lock (busy timeout) instead of failing with SQLITE_BUSY when
  *   another process (the CLI beside a server) wrote in between;
- * - prepared statements are cached per connection instead of re-prepared on every query.
+ * - prepared statements are cached per connection instead of re-prepared on every query;
+ * - its single connection is lent through a ConnectionGate instead of a general pool.
  */
 function sqliteClient(): typeof Knex.Client {
   if (sqliteClientClass) return sqliteClientClass;
@@ -167,6 +247,26 @@ function sqliteClient(): typeof Knex.Client {
   }
 
   class DanaSqliteClient extends BetterSqliteClient {
+    declare pool: ConnectionGate | undefined;
+
+    initializePool() {
+      this.pool = new ConnectionGate(async () => {
+        const connection: SqliteConnection = await this.acquireRawConnection();
+        configureConnection(connection);
+        return connection;
+      });
+    }
+
+    acquireConnection(): Promise<SqliteConnection> {
+      if (!this.pool) return Promise.reject(new Error('The database is closed'));
+      return this.pool.acquire();
+    }
+
+    releaseConnection(connection: SqliteConnection): Promise<void> {
+      this.pool?.release(connection);
+      return Promise.resolve();
+    }
+
     transaction(container: unknown, config: unknown, outerTx: unknown) {
       return new ImmediateTransaction(this, container, config, outerTx);
     }

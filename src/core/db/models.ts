@@ -26,6 +26,11 @@ export class BaseModel extends Model {
   created_at!: string;
   updated_at!: string;
 
+  /** A row read with plain SQL, parsed like any row the models read themselves. */
+  static fromRow<M extends BaseModel>(this: new () => M, row: object): M {
+    return (this as unknown as typeof BaseModel).fromDatabaseJson(row) as M;
+  }
+
   override $beforeInsert(_context: QueryContext): void {
     this.created_at = nextTimestamp();
     this.updated_at = this.created_at;

@@ -5,18 +5,20 @@ import {
   AgentCreateSchema, AgentUpdateSchema, ListQuerySchema,
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
-import { deleted, findOr404, pageOf, trimFields, type ServiceDeps } from './support.js';
+import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 
 export class AgentService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  private readonly toApi = (row: object) => this.deps.models.Agent.fromRow(row).toApi();
+
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return pageOf(this.deps.models.Agent.query(), paging, (agent) => agent.toApi());
+    return readPage(this.deps.sql, 'agents', {}, paging, this.toApi);
   }
 
   async get(id: number): Promise<Agent> {
-    return (await findOr404(this.deps.models.Agent.query().findById(id), 'Agent')).toApi();
+    return readById(this.deps.sql, 'agents', id, 'Agent', this.toApi);
   }
 
   async create(input: unknown): Promise<Agent> {

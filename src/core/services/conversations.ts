@@ -6,24 +6,22 @@ import {
   type Conversation, type ConversationCreate, type ConversationListQuery, type ConversationUpdate,
   type ConversationWithMessages, type Deleted, type Page,
 } from '../schemas.js';
-import { assertReferenceExists, deleted, findOr404, pageOf, type ServiceDeps } from './support.js';
+import { assertReferenceExists, deleted, findOr404, readById, readPage, type ServiceDeps } from './support.js';
 
 export class ConversationService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Conversation>> {
     const { skip, limit, agent_id } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
-    const rows = this.deps.models.Conversation.query();
-    if (agent_id !== undefined) rows.where('agent_id', agent_id);
-    return pageOf(rows, { skip, limit }, (conversation) => conversation.toApi());
+    return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, (row) => this.deps.models.Conversation.fromRow(row).toApi());
   }
 
   /** The conversation with all its messages, oldest first. */
   async get(id: number): Promise<ConversationWithMessages> {
     const { Conversation, Message } = this.deps.models;
-    const conversation = await findOr404(Conversation.query().findById(id), 'Conversation');
-    const messages = await Message.query().where('conversation_id', id).orderBy('id');
-    return { ...conversation.toApi(), messages: messages.map((message) => message.toApi()) };
+    const conversation = await readById(this.deps.sql, 'conversations', id, 'Conversation', (row) => Conversation.fromRow(row).toApi());
+    const messages = await this.deps.sql.all<object>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY id', [id]);
+    return { ...conversation, messages: messages.map((row) => Message.fromRow(row).toApi()) };
   }
 
   async create(input: unknown): Promise<Conversation> {

@@ -3,7 +3,7 @@
 // the file nor the row remains.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { classifyFile, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
 import { validateBody, validateText } from '../validation.js';
 import {
@@ -13,7 +13,7 @@ import {
 import type { DocumentModel, TextStatus } from '../db/models.js';
 import { inScope, type SearchScope } from '../search/index.js';
 import { extractText } from '../text/extract.js';
-import { assertReferenceExists, deleted, findOr404, pageOf, type Db, type ServiceDeps } from './support.js';
+import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
 
 export interface ReindexResult {
   id: number;
@@ -55,14 +55,11 @@ export class DocumentService {
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
     const { skip, limit, topic_id, agent_id } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
-    const rows = this.deps.models.Document.query();
-    if (topic_id !== undefined) rows.where('topic_id', topic_id);
-    if (agent_id !== undefined) rows.where('agent_id', agent_id);
-    return pageOf(rows, { skip, limit }, (document) => document.toApi());
+    return readPage(this.deps.sql, 'documents', { topic_id, agent_id }, { skip, limit }, (row) => this.deps.models.Document.fromRow(row).toApi());
   }
 
   async get(id: number): Promise<Document> {
-    return (await this.find(id)).toApi();
+    return readById(this.deps.sql, 'documents', id, 'Document', (row) => this.deps.models.Document.fromRow(row).toApi());
   }
 
   /** Decides from the client's file name whether it may be stored, before any byte is read. */
@@ -196,7 +193,10 @@ export class DocumentService {
   }
 
   async download(id: number): Promise<DocumentDownload> {
-    const document = await this.find(id);
+    const { Document } = this.deps.models;
+    const row = await this.deps.sql.first<object>('SELECT * FROM documents WHERE id = ?', [id]);
+    if (!row) throw new NotFoundError('Document not found');
+    const document = Document.fromRow(row);
     const { stream, size } = await this.deps.files.open(document.file_path);
     return { document: document.toApi(), stream, size };
   }

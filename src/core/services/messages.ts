@@ -7,20 +7,22 @@ import {
   ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
   type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page,
 } from '../schemas.js';
-import { deleted, findOr404, pageOf, type Db, type ServiceDeps } from './support.js';
+import { deleted, findOr404, readPage, type Db, type ServiceDeps } from './support.js';
 
 export class MessageService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(conversationId: number, query: Record<string, unknown> = {}): Promise<Page<Message>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    await this.requireConversation(conversationId);
-    return pageOf(this.deps.models.Message.query().where('conversation_id', conversationId), paging, (m) => m.toApi());
+    await this.assertConversationExists(conversationId);
+    return readPage(this.deps.sql, 'messages', { conversation_id: conversationId }, paging, (row) => this.deps.models.Message.fromRow(row).toApi());
   }
 
   async get(conversationId: number, id: number): Promise<Message> {
-    await this.requireConversation(conversationId);
-    return (await this.find(conversationId, id)).toApi();
+    await this.assertConversationExists(conversationId);
+    const row = await this.deps.sql.first<object>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?', [id, conversationId]);
+    if (!row) throw new NotFoundError('Message not found');
+    return this.deps.models.Message.fromRow(row).toApi();
   }
 
   /** Adds a message and bumps its conversation's `updated_at`, together. */
@@ -60,6 +62,11 @@ export class MessageService {
       if (!count) throw new NotFoundError('Message not found');
       return deleted('Message');
     });
+  }
+
+  private async assertConversationExists(conversationId: number): Promise<void> {
+    const row = await this.deps.sql.first('SELECT id FROM conversations WHERE id = ?', [conversationId]);
+    if (!row) throw new NotFoundError('Conversation not found');
   }
 
   private requireConversation(conversationId: number, db?: Db) {

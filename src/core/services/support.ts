@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { FileStore } from '../files.js';
 import type { PassageIndex } from '../search/index.js';
+import type { SqlReader } from '../db/dialects.js';
 import type { BaseModel, Models } from '../db/models.js';
 import { NotFoundError, ValidationError, type Loc } from '../errors.js';
 import type { Page } from '../schemas.js';
@@ -13,20 +14,40 @@ export interface ServiceDeps {
   models: Models;
   files: FileStore;
   index: PassageIndex;
+  /** Reads by SQL text: the fast path for lookups and lists (writes go through the models). */
+  sql: SqlReader;
 }
 
 /** A transaction, or the plain connection for single statements. */
 export type Db = Knex | Knex.Transaction;
 
-/** One page of a query in ascending id order, and the total before paging. */
-export async function pageOf<M extends BaseModel, T>(
-  query: QueryBuilder<M, M[]>,
+/**
+ * One page of a table's rows in ascending id order, and the total before paging.
+ * `filters` are column equalities; undefined ones are left out.
+ */
+export async function readPage<T>(
+  sql: SqlReader,
+  table: string,
+  filters: Record<string, number | undefined>,
   paging: { skip: number; limit: number },
-  toApi: (model: M) => T,
+  toApi: (row: object) => T,
 ): Promise<Page<T>> {
-  const total = await query.clone().resultSize();
-  const rows = total > paging.skip ? await query.orderBy('id').offset(paging.skip).limit(paging.limit) : [];
+  const given = Object.entries(filters).filter(([, value]) => value !== undefined);
+  const where = given.length ? `WHERE ${given.map(([column]) => `${column} = ?`).join(' AND ')}` : '';
+  const values = given.map(([, value]) => value);
+  const counted = await sql.first<{ total: number | string }>(`SELECT COUNT(*) AS total FROM ${table} ${where}`, values);
+  const total = Number(counted?.total ?? 0);
+  const rows = total > paging.skip
+    ? await sql.all<object>(`SELECT * FROM ${table} ${where} ORDER BY id LIMIT ? OFFSET ?`, [...values, paging.limit, paging.skip])
+    : [];
   return { items: rows.map(toApi), total };
+}
+
+/** One row by id, as the API shows it, or NotFoundError("<Label> not found"). */
+export async function readById<T>(sql: SqlReader, table: string, id: number, label: string, toApi: (row: object) => T): Promise<T> {
+  const row = await sql.first<object>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+  if (!row) throw new NotFoundError(`${label} not found`);
+  return toApi(row);
 }
 
 /** The row, or NotFoundError("<Label> not found"). */

@@ -6,18 +6,20 @@ import {
   ListQuerySchema, TopicCreateSchema, TopicUpdateSchema,
   type Deleted, type ListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
 } from '../schemas.js';
-import { deleted, findOr404, pageOf, trimFields, type ServiceDeps } from './support.js';
+import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 
 export class TopicService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  private readonly toApi = (row: object) => this.deps.models.Topic.fromRow(row).toApi();
+
   async list(query: Record<string, unknown> = {}): Promise<Page<Topic>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return pageOf(this.deps.models.Topic.query(), paging, (topic) => topic.toApi());
+    return readPage(this.deps.sql, 'topics', {}, paging, this.toApi);
   }
 
   async get(id: number): Promise<Topic> {
-    return (await findOr404(this.deps.models.Topic.query().findById(id), 'Topic')).toApi();
+    return readById(this.deps.sql, 'topics', id, 'Topic', this.toApi);
   }
 
   async create(input: unknown): Promise<Topic> {

@@ -3,7 +3,6 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.js';
 
 export function accessLog(logger: Logger) {
-  if (!logger.isEnabled('info')) return async (_ctx: Context, next: Next) => next();
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = performance.now();
     try {

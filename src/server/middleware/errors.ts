@@ -14,6 +14,10 @@ const STATUS_DETAILS: Record<number, string> = {
   501: 'Not Implemented',
 };
 
+/**
+ * Answers every error, thrown or left as a bare status by the router (404, 405, 501),
+ * with the JSON error shape.
+ */
 export function errorHandler(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
@@ -25,6 +29,14 @@ export function errorHandler(logger: Logger) {
       ctx.remove('Content-Disposition');
       ctx.status = status;
       ctx.body = { detail };
+      return;
+    }
+    if (ctx.body === undefined || ctx.body === null) {
+      const status = ctx.status;
+      if (status === 404 || status === 405 || status === 501) {
+        ctx.body = { detail: STATUS_DETAILS[status] };
+        ctx.status = status;
+      }
     }
   };
 }
@@ -37,16 +49,4 @@ function httpOutcome(error: unknown): { status: number; detail: unknown } {
     return { status, detail: expose && message ? message : STATUS_DETAILS[status] ?? 'Bad Request' };
   }
   return errorOutcome(error);
-}
-
-/** Gives the statuses the router sets without a body (404, 405, 501) the JSON error shape. */
-export async function errorBodies(ctx: Context, next: Next): Promise<void> {
-  await next();
-  if (ctx.body === undefined || ctx.body === null) {
-    if (ctx.status === 404 || ctx.status === 405 || ctx.status === 501) {
-      const status = ctx.status;
-      ctx.body = { detail: STATUS_DETAILS[status] };
-      ctx.status = status;
-    }
-  }
 }

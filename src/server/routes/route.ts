@@ -1,8 +1,9 @@
 // The route table's vocabulary. Each resource file lists its routes as data: the router
 // mounts them (under /api and without the prefix) and the OpenAPI document is built from
 // the same entries, so what is served and what is documented cannot drift apart.
-import type { Context } from 'koa';
-import type { Router } from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { Router } from '@koa/router';
+import compose from 'koa-compose';
 import { ValidationError } from '../../core/errors.js';
 import type { Page } from '../../core/schemas.js';
 import { readJsonBody } from '../middleware/json-body.js';
@@ -50,13 +51,38 @@ export function pathParams(path: string): string[] {
   return [...path.matchAll(PATH_PARAM)].map((match) => match[1]);
 }
 
-/** Mounts every route at `/api<path>` and `<path>`, each with or without a trailing slash. */
-export function mountRoutes(router: Router, routes: Route[]): void {
-  for (const route of routes) {
-    const koaPath = route.path.replace(PATH_PARAM, ':$1').replace(/\/$/, '');
-    const paths = [`/api${koaPath}`, koaPath || '/'];
-    for (const method of route.methods) router[method](paths, ...(route.before ?? []), handler(route));
+/**
+ * The route table as middleware: one @koa/router per resource (the first path segment),
+ * each mounted under /api and without the prefix, so a request is matched only against
+ * the routes of its own resource. A trailing slash is optional everywhere.
+ */
+export function routeTable(routes: Route[]): Middleware {
+  const byResource = new Map<string, { prefixed: Middleware; unprefixed: Middleware }>();
+  for (const [resource, group] of groupBy(routes, (route) => route.path.split('/')[1])) {
+    byResource.set(resource, { prefixed: routerFor(group, '/api'), unprefixed: routerFor(group) });
   }
+  return (ctx, next) => {
+    const isPrefixed = ctx.path === '/api' || ctx.path.startsWith('/api/');
+    const resource = (isPrefixed ? ctx.path.slice(4) : ctx.path).split('/')[1];
+    const routers = byResource.get(resource);
+    if (!routers) return next();
+    return (isPrefixed ? routers.prefixed : routers.unprefixed)(ctx, next);
+  };
+}
+
+function routerFor(routes: Route[], prefix?: string): Middleware {
+  const router = new Router(prefix ? { prefix } : {});
+  for (const route of routes) {
+    const koaPath = route.path.replace(PATH_PARAM, ':$1').replace(/\/$/, '') || '/';
+    for (const method of route.methods) router[method](koaPath, ...(route.before ?? []), handler(route));
+  }
+  return compose([router.routes(), router.allowedMethods()] as Middleware[]);
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
 }
 
 function handler(route: Route) {
