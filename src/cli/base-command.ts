@@ -1,6 +1,9 @@
 // The base of every data command: `--json` and `--data-dir`, the context's lifetime
 // (opened on first use, closed in `finally`), and the one way errors reach the terminal.
-import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
+import * as Errors from '@oclif/core/errors';
+import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { describeCliError } from './errors.js';
