@@ -1,7 +1,10 @@
 // The base of every data command: `--json` and `--data-dir`, the context's lifetime
 // (opened on first use, closed in `finally`), and the one way errors reach the terminal.
-import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
-import type { DanaContext } from '../core/context.js';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
+import * as Errors from '@oclif/core/errors';
+import type { Interfaces } from '@oclif/core';
+import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { describeCliError } from './errors.js';
 import { formatRecord, formatTable, type Column } from './output.js';
@@ -48,10 +51,10 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   }
 
   /** The core, opened on first use so `--help` and usage errors never touch the database. */
-  protected openContext(): Promise<DanaContext> {
+  protected openContext(options: ContextOptions = {}): Promise<DanaContext> {
     this.context ??= (async () => {
       const { createContext } = await import('../core/context.js');
-      return createContext(await this.danaConfig());
+      return createContext(await this.danaConfig(), options);
     })();
     return this.context;
   }

@@ -1,6 +1,6 @@
 // Turns any error into what the CLI shows: an exit code, the `detail` printed with --json
 // (the API's body for the same failure) and one sentence for stderr.
-import { Errors } from '@oclif/core';
+import * as Errors from '@oclif/core/errors';
 import { errorOutcome, toDanaError, ValidationError, type ValidationIssue } from '../core/errors.js';
 
 export interface CliError {

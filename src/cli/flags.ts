@@ -1,6 +1,7 @@
 // Flags several commands share, and the parsing of values the API takes as JSON.
 import fs from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { ValidationError } from '../core/errors.js';
 
 export const idArg = (name: string) => Args.integer({ description: `${name} id`, required: true, min: 1 });

@@ -14,6 +14,7 @@ import { ConversationService } from './services/conversations.js';
 import { MessageService } from './services/messages.js';
 import { ChatService } from './chat/service.js';
 import { PassageIndex } from './search/index.js';
+import { DatabaseService } from './services/database.js';
 
 export interface Services {
   agents: AgentService;
@@ -22,6 +23,7 @@ export interface Services {
   conversations: ConversationService;
   messages: MessageService;
   chat: ChatService;
+  database: DatabaseService;
 }
 
 export interface DanaContext {
@@ -33,16 +35,26 @@ export interface DanaContext {
   close(): Promise<void>;
 }
 
-export async function createContext(config: DanaConfig): Promise<DanaContext> {
+export interface ContextOptions {
+  /**
+   * Bring the schema up to date on open (the default). `dana db` turns it off to show
+   * and apply migrations itself; services other than `database` then expect a current schema.
+   */
+  migrate?: boolean;
+}
+
+export async function createContext(config: DanaConfig, options: ContextOptions = {}): Promise<DanaContext> {
   await fs.mkdir(config.dataDir, { recursive: true });
   await fs.mkdir(config.uploadDir, { recursive: true });
   const database = openDatabase(config.database);
   const { knex } = database;
   try {
-    await migrateToLatest(knex);
     const models = bindModels(knex);
     const files = new FileStore(config.uploadDir, config.maxUploadBytes, config.maxUploadMb);
-    await recoverStagedFiles(knex, files);
+    if (options.migrate !== false) {
+      await migrateToLatest(knex);
+      await recoverStagedFiles(knex, files);
+    }
     const deps = { knex, models, files, index: new PassageIndex(knex), sql: createReader(knex) };
     const documents = new DocumentService(deps);
     const messages = new MessageService(deps);
@@ -53,6 +65,7 @@ export async function createContext(config: DanaConfig): Promise<DanaContext> {
       conversations: new ConversationService(deps),
       messages,
       chat: new ChatService({ ...deps, documents, messages, env: config.env }),
+      database: new DatabaseService({ ...deps, config }),
     };
     let closed = false;
     return {

@@ -112,12 +112,19 @@ export function errorOutcome(error: unknown): ErrorOutcome {
   return { status: 500, exitCode: 1, detail: 'Internal Server Error' };
 }
 
+// SQLite's busy and locked errors; PostgreSQL's serialization failure, deadlock, lock timeout.
+const RETRYABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', '40001', '40P01', '55P03']);
+// Connection failures, from the driver or the network.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
+
 /** Database errors that mean something to users, recognised on both SQLite and PostgreSQL. */
 export function toDanaError(error: unknown): DanaError | undefined {
   if (error instanceof DanaError) return error;
-  const code = (error as { code?: unknown })?.code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {
-    return new UnavailableError('The database is busy; try again');
+  const { code, nativeError, name } = (error ?? {}) as { code?: unknown; nativeError?: { code?: unknown }; name?: string };
+  const found = String(code ?? nativeError?.code ?? '');
+  if (RETRYABLE_CODES.has(found)) return new UnavailableError('The database is busy; try again');
+  if (UNREACHABLE_CODES.has(found) || name === 'KnexTimeoutError') {
+    return new UnavailableError(`The database cannot be reached (${found || 'timeout'})`);
   }
   return undefined;
 }

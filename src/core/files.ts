@@ -175,6 +175,20 @@ export class FileStore {
     }
   }
 
+  /** Every stored file, relative to the upload folder (YYYY/MM/DD/<name>), outside temp. */
+  async storedFiles(): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (relative: string, depth: number): Promise<void> => {
+      for (const entry of await fsp.readdir(path.join(this.root, relative), { withFileTypes: true }).catch(() => [])) {
+        const child = relative ? `${relative}/${entry.name}` : entry.name;
+        if (depth < 3 && entry.isDirectory() && /^\d+$/.test(entry.name)) await walk(child, depth + 1);
+        else if (depth === 3 && entry.isFile()) found.push(child);
+      }
+    };
+    await walk('', 0);
+    return found.sort();
+  }
+
   async remove(relativePath: string): Promise<void> {
     await removeQuietly(this.resolve(relativePath));
   }

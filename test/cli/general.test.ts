@@ -13,6 +13,7 @@ const COMMANDS: Record<string, string[]> = {
   docs: ['list', 'get', 'upload', 'update', 'delete', 'download'],
   conversations: ['list', 'get', 'create', 'update', 'delete'],
   messages: ['list', 'get', 'create', 'update', 'delete'],
+  db: ['status', 'migrate', 'check'],
 };
 
 describe('dana', () => {

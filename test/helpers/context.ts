@@ -1,6 +1,8 @@
-// A real Dana context on a fresh SQLite file in a temp folder, closed after each test.
+// A real Dana context on a fresh database: a SQLite file in a temp folder, or (with
+// DANA_TEST_BACKEND=postgres) a schema of its own on PostgreSQL, dropped on close.
 import { resolveConfig, type DanaConfig } from '../../src/core/config.js';
 import { createContext, type DanaContext } from '../../src/core/context.js';
+import { dropSchema, freshPostgresUrl, isPostgres } from './backend.js';
 import { tempDir } from './temp.js';
 
 export interface TestContext extends DanaContext {
@@ -18,6 +20,14 @@ export function testConfig(home = tempDir(), env: Record<string, string> = {}): 
 
 export async function openTestContext(env: Record<string, string> = {}): Promise<TestContext> {
   const home = tempDir();
-  const context = await createContext(testConfig(home, env));
+  const postgres = isPostgres && !env.DANA_DATABASE_URL ? await freshPostgresUrl() : undefined;
+  const context = await createContext(testConfig(home, postgres ? { DANA_DATABASE_URL: postgres.url, ...env } : env));
+  if (postgres) {
+    const close = context.close.bind(context);
+    context.close = async () => {
+      await close();
+      await dropSchema(postgres.schema);
+    };
+  }
   return Object.assign(context, { home });
 }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { configFlags, definedOnly, idArg, readConfigFlags } from '../../cli/flags.js';
 

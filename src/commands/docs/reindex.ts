@@ -1,4 +1,5 @@
-import { Args, Errors } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Errors from '@oclif/core/errors';
 import { DanaCommand } from '../../cli/base-command.js';
 import { formatTable } from '../../cli/output.js';
 import type { ReindexResult } from '../../core/services/documents.js';

@@ -99,13 +99,20 @@ export function dialectOf(knex: Knex): Dialect {
   return knex.client.config.client === 'pg' ? 'postgres' : 'sqlite';
 }
 
+/** The driver's error code, also when objection wrapped the error (db-errors' `nativeError`). */
+export function databaseErrorCode(error: unknown): string | undefined {
+  const { code, nativeError } = (error ?? {}) as { code?: unknown; nativeError?: { code?: unknown } };
+  const found = code ?? nativeError?.code;
+  return typeof found === 'string' ? found : undefined;
+}
+
 export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
+  const code = databaseErrorCode(error);
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
 
 export function isForeignKeyViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
+  const code = databaseErrorCode(error);
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 

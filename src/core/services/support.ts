@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { FileStore } from '../files.js';
 import type { PassageIndex } from '../search/index.js';
-import type { SqlReader } from '../db/dialects.js';
+import { dialectOf, type SqlReader } from '../db/dialects.js';
 import type { BaseModel, Models } from '../db/models.js';
 import { NotFoundError, ValidationError, type Loc } from '../errors.js';
 import type { Page } from '../schemas.js';
@@ -66,7 +66,10 @@ export async function assertReferenceExists(
   label: string,
 ): Promise<void> {
   if (id === null || id === undefined) return;
-  const row = await db(table).select('id').where({ id }).first();
+  // On PostgreSQL the row is locked until commit, so it cannot be deleted under our insert;
+  // SQLite's BEGIN IMMEDIATE already keeps other writers out.
+  const query = db(table).select('id').where({ id }).first();
+  const row = await (dialectOf(db) === 'postgres' ? query.forShare() : query);
   if (!row) throw ValidationError.field(loc, `${label} ${id} does not exist`, 'foreign_key');
 }
 
