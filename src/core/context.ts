@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
-import { createReader, openDatabase } from './db/dialects.js';
+import { createSqlRunner, openDatabase } from './db/dialects.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
 import { FileStore } from './files.js';
@@ -55,7 +55,8 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       await migrateToLatest(knex);
       await recoverStagedFiles(knex, files);
     }
-    const deps = { knex, models, files, index: new PassageIndex(knex), sql: createReader(knex) };
+    const sql = createSqlRunner(knex);
+    const deps = { knex, models, files, index: new PassageIndex(knex, sql), sql };
     const documents = new DocumentService(deps);
     const messages = new MessageService(deps);
     const services: Services = {

@@ -5,9 +5,11 @@ import { ValidationError, type Loc, type ValidationIssue } from './errors.js';
 
 type Schema = { $id: string; properties?: Record<string, unknown> };
 
-// Two compilers: one that never changes its input, one that converts text to numbers and fills defaults.
-const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false });
-const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true });
+// Two compilers: one that never changes its input, one that converts text to numbers and
+// fills defaults. Checking each schema against the JSON Schema meta-schema would cost every
+// CLI start ~20 ms; test/core/schemas.test.ts checks them all once instead.
+const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, validateSchema: false });
+const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true, validateSchema: false });
 for (const ajv of [strictAjv, textAjv]) ajv.addFormat('date-time', true);
 
 const compiled = new Map<string, ValidateFunction>();

@@ -2,6 +2,7 @@
 // Deterministic (the same question over the same documents gives the same answer), no
 // network, no model.
 import type { SearchHit } from '../search/index.js';
+import type { Agent } from '../schemas.js';
 import { toSource, type ChatRunner, type RunnerEvent, type RunnerInput } from './runner.js';
 
 const QUOTES = 3;
@@ -10,8 +11,9 @@ export class LocalRunner implements ChatRunner {
   readonly name = 'local';
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
-    const hits = input.library.documentCount ? bestPerDocument(await input.search(input.message, QUOTES * 4)) : [];
-    const reply = compose(input, hits);
+    const hits = bestPerDocument(await input.search(input.message, QUOTES * 4));
+    // The library is looked at only to explain why nothing was found.
+    const reply = hits.length ? quote(hits) : explainNoAnswer(input.agent, await input.library());
     // Streamed word by word, like a model would, so every front end renders it the same way.
     for (const piece of reply.match(/\S+\s*|\s+/g) ?? []) {
       if (input.signal.aborted) return;
@@ -26,7 +28,12 @@ function bestPerDocument(hits: SearchHit[]): SearchHit[] {
   return hits.filter((hit) => !seen.has(hit.documentId) && seen.add(hit.documentId)).slice(0, QUOTES);
 }
 
-function compose({ agent, library }: RunnerInput, hits: SearchHit[]): string {
+function quote(hits: SearchHit[]): string {
+  const quotes = hits.map((hit, i) => `${i + 1}. From ${hit.originalFilename}:\n   "${toSource(hit).snippet}"`);
+  return [`Here is what my documents say about that:`, '', quotes.join('\n\n')].join('\n');
+}
+
+function explainNoAnswer(agent: Agent, library: { documentCount: number; names: string[] }): string {
   const upload = `dana docs upload FILE --agent ${agent.id}`;
   const model = `set "provider": "openai" and a "model" in my config (dana agents update ${agent.id} --config '{"provider": "openai", "model": "gpt-4o-mini"}', with OPENAI_API_KEY set)`;
   if (!library.documentCount) {
@@ -37,15 +44,11 @@ function compose({ agent, library }: RunnerInput, hits: SearchHit[]): string {
         `or connect me to a language model: ${model}.`,
     ].join('\n');
   }
-  if (!hits.length) {
-    const count = `${library.documentCount} document${library.documentCount === 1 ? '' : 's'}`;
-    const names = library.names.length ? ` (${library.names.join(', ')}${library.documentCount > library.names.length ? ', …' : ''})` : '';
-    return [
-      `I couldn't find anything about that in my ${count}${names}.`,
-      '',
-      `Try other words, add documents with \`${upload}\`, or connect me to a language model for answers beyond quotes: ${model}.`,
-    ].join('\n');
-  }
-  const quotes = hits.map((hit, i) => `${i + 1}. From ${hit.originalFilename}:\n   "${toSource(hit).snippet}"`);
-  return [`Here is what my documents say about that:`, '', quotes.join('\n\n')].join('\n');
+  const count = `${library.documentCount} document${library.documentCount === 1 ? '' : 's'}`;
+  const names = library.names.length ? ` (${library.names.join(', ')}${library.documentCount > library.names.length ? ', …' : ''})` : '';
+  return [
+    `I couldn't find anything about that in my ${count}${names}.`,
+    '',
+    `Try other words, add documents with \`${upload}\`, or connect me to a language model for answers beyond quotes: ${model}.`,
+  ].join('\n');
 }

@@ -67,7 +67,7 @@ export class OpenAiRunner implements ChatRunner {
   constructor(private readonly settings: OpenAiSettings) {}
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
-    const hits = input.library.documentCount ? await input.search(input.message, PASSAGES) : [];
+    const hits = await input.search(input.message, PASSAGES);
     const openai = await import('openai');
     const OpenAI = openai.default;
     const { settings } = this;

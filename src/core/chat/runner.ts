@@ -14,8 +14,8 @@ export interface RunnerInput {
   message: string;
   /** Earlier messages of the conversation, oldest first (bounded). */
   history: Message[];
-  /** The agent's documents: how many, and a few of their names. */
-  library: { documentCount: number; names: string[] };
+  /** The agent's documents: how many, and a few of their names (asked only when needed). */
+  library(): Promise<{ documentCount: number; names: string[] }>;
   search(query: string, limit: number): Promise<SearchHit[]>;
   signal: AbortSignal;
 }

@@ -3,8 +3,7 @@
 // A failed or cancelled turn stores nothing.
 import { CancelledError, ConflictError, NotFoundError } from '../errors.js';
 import { validateBody } from '../validation.js';
-import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Message } from '../schemas.js';
-import type { ConversationModel } from '../db/models.js';
+import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message } from '../schemas.js';
 import type { PassageIndex, SearchScope } from '../search/index.js';
 import type { DocumentService } from '../services/documents.js';
 import type { MessageService } from '../services/messages.js';
@@ -22,7 +21,7 @@ export type ChatEvent = { type: 'delta'; text: string } | { type: 'done'; respon
 export interface PreparedChat {
   request: ChatRequest;
   agent: Agent;
-  conversation?: ConversationModel;
+  conversation?: Conversation;
   history: Message[];
 }
 
@@ -41,22 +40,27 @@ export class ChatService {
     const request = validateBody<ChatRequest>(ChatRequestSchema, input);
     const { agent, conversation } = await this.participants(request.agent_id, request.conversation_id ?? undefined);
     if (!conversation) return { request, agent, history: [] };
-    const recent = await this.deps.models.Message.query().where('conversation_id', conversation.id).orderBy('id', 'desc').limit(HISTORY_MESSAGES);
-    return { request, agent, conversation, history: recent.reverse().map((message) => message.toApi()) };
+    const recent = await this.deps.sql.all<object>(
+      'SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?',
+      [conversation.id, HISTORY_MESSAGES],
+    );
+    return { request, agent, conversation, history: recent.reverse().map((row) => this.deps.models.Message.fromRow(row).toApi()) };
   }
 
   /** The agent, and the conversation when one is named: it must exist and be this agent's (or no one's). */
-  async participants(agentId: number, conversationId?: number): Promise<{ agent: Agent; conversation?: ConversationModel }> {
-    const { Agent, Conversation } = this.deps.models;
-    const agent = await Agent.query().findById(agentId);
-    if (!agent) throw new NotFoundError(`Agent ${agentId} not found`);
-    if (conversationId === undefined) return { agent: agent.toApi() };
-    const conversation = await Conversation.query().findById(conversationId);
-    if (!conversation) throw new NotFoundError(`Conversation ${conversationId} not found`);
+  async participants(agentId: number, conversationId?: number): Promise<{ agent: Agent; conversation?: Conversation }> {
+    const { sql, models } = this.deps;
+    const agentRow = await sql.first<object>('SELECT * FROM agents WHERE id = ?', [agentId]);
+    if (!agentRow) throw new NotFoundError(`Agent ${agentId} not found`);
+    const agent = models.Agent.fromRow(agentRow).toApi();
+    if (conversationId === undefined) return { agent };
+    const conversationRow = await sql.first<object>('SELECT * FROM conversations WHERE id = ?', [conversationId]);
+    if (!conversationRow) throw new NotFoundError(`Conversation ${conversationId} not found`);
+    const conversation = models.Conversation.fromRow(conversationRow).toApi();
     if (conversation.agent_id !== null && conversation.agent_id !== agent.id) {
       throw new ConflictError(`Conversation ${conversation.id} belongs to agent ${conversation.agent_id}, not agent ${agent.id}`);
     }
-    return { agent: agent.toApi(), conversation };
+    return { agent, conversation };
   }
 
   /** Which runner will answer (throws RunnerError for a config naming an unknown one). */
@@ -72,14 +76,13 @@ export class ChatService {
     const runner = this.runnerFor(agent);
     const scope = scopeOf(agent);
     await this.deps.documents.indexPending(scope);
-    const library = await this.deps.documents.library(scope);
     let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
     const events = runner.run({
       agent,
       message: request.message,
       history: prepared.history,
-      library,
-      search: (query, limit) => this.deps.index.search(this.deps.knex, query, scope, limit),
+      library: () => this.deps.documents.library(scope),
+      search: (query, limit) => this.deps.index.search(query, scope, limit),
       signal,
     });
     for await (const event of events) {
@@ -124,9 +127,7 @@ export class ChatService {
       if (prepared.conversation) {
         conversationId = prepared.conversation.id;
         // A conversation without an agent is taken over by the one answering in it.
-        const current = await Conversation.query(trx).findById(conversationId);
-        if (!current) throw new NotFoundError(`Conversation ${conversationId} not found`);
-        if (current.agent_id === null) await current.$query(trx).patch({ agent_id: agent.id });
+        await trx('conversations').where({ id: conversationId, agent_id: null }).update({ agent_id: agent.id });
       } else {
         conversationId = (await Conversation.query(trx).insert({ title: titleFrom(request.message), agent_id: agent.id })).id;
       }

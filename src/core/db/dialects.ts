@@ -183,16 +183,17 @@ class ConnectionGate {
 }
 
 /**
- * Read queries by SQL text (with `?` placeholders, portable across dialects), for the hot
- * read paths: on SQLite a cached prepared statement runs directly on the connection,
- * without a query builder or a pool round trip in between.
+ * Single statements by SQL text (with `?` placeholders, portable across dialects) for the
+ * hot paths (lookups, lists, one-row inserts with RETURNING): on SQLite a cached prepared
+ * statement runs directly on the connection, without a query builder or a pool round trip
+ * in between. Anything that needs a transaction goes through knex and the models.
  */
-export interface SqlReader {
+export interface SqlRunner {
   all<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
   first<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T | undefined>;
 }
 
-export function createReader(knex: Knex): SqlReader {
+export function createSqlRunner(knex: Knex): SqlRunner {
   if (dialectOf(knex) === 'postgres') {
     return {
       all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows as T[],

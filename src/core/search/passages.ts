@@ -10,15 +10,43 @@ export interface Passage {
   content: string;
 }
 
-export function splitPassages(text: string): Passage[] {
-  const words = text.split(/\s+/).filter(Boolean);
-  const passages: Passage[] = [];
-  const step = PASSAGE_WORDS - PASSAGE_OVERLAP;
-  for (let start = 0; start < words.length; start += step) {
-    passages.push({ position: passages.length, content: words.slice(start, start + PASSAGE_WORDS).join(' ') });
-    if (start + PASSAGE_WORDS >= words.length) break;
+/**
+ * Passages of text that arrives in pieces, in batches of `batchSize`: a word cut between
+ * two pieces is joined again, and only the passage being built is held besides the batch.
+ */
+export async function* passagesOf(pieces: AsyncIterable<string> | Iterable<string>, batchSize = 100): AsyncGenerator<Passage[]> {
+  let words: string[] = [];
+  let partial = '';
+  let position = 0;
+  let batch: Passage[] = [];
+  const emit = () => {
+    batch.push({ position: position++, content: words.join(' ') });
+    words = words.slice(PASSAGE_WORDS - PASSAGE_OVERLAP);
+  };
+  for await (const piece of pieces) {
+    const parts = (partial + piece).split(/\s+/);
+    partial = parts.pop() ?? '';
+    for (const word of parts) {
+      if (!word) continue;
+      words.push(word);
+      if (words.length === PASSAGE_WORDS) emit();
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
   }
-  return passages;
+  if (partial) words.push(partial);
+  // The last passage, unless it would only repeat the overlap of the one before.
+  if (words.length > (position ? PASSAGE_OVERLAP : 0)) emit();
+  if (batch.length) yield batch;
+}
+
+/** The passages of a text already in memory. */
+export async function splitPassages(text: string): Promise<Passage[]> {
+  const all: Passage[] = [];
+  for await (const batch of passagesOf([text])) all.push(...batch);
+  return all;
 }
 
 // Words too common to say anything about what a question is after.
@@ -44,4 +72,23 @@ export function queryTerms(message: string): string[] {
     if (terms.length === MAX_QUERY_TERMS) break;
   }
   return terms;
+}
+
+const SNIPPET_WORDS = 40;
+
+/**
+ * The part of a passage worth quoting: about 40 words from just before the first word that
+ * matches the query (prefix match, to meet the search's stemming halfway), with "…" where
+ * the passage goes on.
+ */
+export function snippetOf(content: string, terms: string[]): string {
+  const words = content.split(/\s+/).filter(Boolean);
+  const stems = terms.map((term) => term.slice(0, Math.max(4, term.length - 2)));
+  const first = words.findIndex((word) => {
+    const bare = word.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+    return bare.length > 0 && stems.some((stem) => bare.startsWith(stem) || stem.startsWith(bare) && bare.length >= 4);
+  });
+  const start = Math.max(0, Math.min(first === -1 ? 0 : first - 8, words.length - SNIPPET_WORDS));
+  const end = Math.min(words.length, start + SNIPPET_WORDS);
+  return `${start > 0 ? '…' : ''}${words.slice(start, end).join(' ')}${end < words.length ? '…' : ''}`;
 }

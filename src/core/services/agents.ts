@@ -5,7 +5,8 @@ import {
   AgentCreateSchema, AgentUpdateSchema, ListQuerySchema,
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
-import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import { nextTimestamp } from '../db/models.js';
 
 export class AgentService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -23,7 +24,9 @@ export class AgentService {
 
   async create(input: unknown): Promise<Agent> {
     const data = validateBody<AgentCreate>(AgentCreateSchema, trimFields(input, ['name']));
-    return (await this.deps.models.Agent.query().insert(data)).toApi();
+    const now = nextTimestamp();
+    const values = { name: data.name, description: data.description, config: JSON.stringify(data.config), created_at: now, updated_at: now };
+    return this.toApi(await insertRow(this.deps.sql, 'agents', values));
   }
 
   async update(id: number, input: unknown): Promise<Agent> {

@@ -11,8 +11,8 @@ import {
   type Deleted, type Document, type DocumentListQuery, type DocumentUpdate, type DocumentUploadForm, type Page,
 } from '../schemas.js';
 import type { DocumentModel, TextStatus } from '../db/models.js';
-import { inScope, type SearchScope } from '../search/index.js';
-import { extractText } from '../text/extract.js';
+import { inScope, scopeClause, type SearchScope } from '../search/index.js';
+import { openText } from '../text/extract.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
 
 export interface ReindexResult {
@@ -21,22 +21,6 @@ export interface ReindexResult {
   status: TextStatus;
   error: string | null;
   passages: number;
-}
-
-interface ExtractedText {
-  text: string;
-  status: TextStatus;
-  error: string | null;
-}
-
-/** A file's text; a file that cannot be parsed is still a document, with the failure noted. */
-async function readText(filePath: string, extension: string): Promise<ExtractedText> {
-  try {
-    const text = await extractText(filePath, extension);
-    return { text, status: text.trim() ? 'indexed' : 'empty', error: null };
-  } catch (error) {
-    return { text: '', status: 'failed', error: describeReadError(error) };
-  }
 }
 
 function describeReadError(error: unknown): string {
@@ -82,15 +66,14 @@ export class DocumentService {
    * and makes a staged file a document. The staged file is consumed either way.
    */
   async commit(staged: StagedFile, form: Record<string, unknown> = {}): Promise<Document> {
-    const { files, knex, models, index } = this.deps;
+    const { files, knex, models } = this.deps;
+    let document: DocumentModel;
     try {
       const fields = validateText<DocumentUploadForm>(DocumentUploadFormSchema, form, ['form']);
-      // Text is read before the transaction: parsing a large PDF must not hold the write lock.
-      const text = await readText(staged.tempPath, staged.extension);
-      const document = await knex.transaction(async (trx) => {
+      document = await knex.transaction(async (trx) => {
         await this.assertReferences(trx, fields, 'form');
         await files.place(staged);
-        const row = await models.Document.query(trx).insert({
+        return models.Document.query(trx).insert({
           filename: staged.filename,
           original_filename: staged.originalFilename,
           file_path: staged.relativePath,
@@ -98,18 +81,18 @@ export class DocumentService {
           mime_type: staged.mimeType,
           topic_id: fields.topic_id ?? null,
           agent_id: fields.agent_id ?? null,
-          text_status: text.status,
-          text_error: text.error,
+          text_status: 'pending',
         });
-        await index.index(trx, row.id, text.text);
-        return row;
       });
-      await files.settle(staged);
-      return document.toApi();
     } catch (error) {
       await files.discard(staged);
       throw error;
     }
+    await files.settle(staged);
+    // Stored: now its text. Should this be cut short (a crash), the document stays "pending"
+    // and is indexed before the next chat that needs it.
+    await this.indexText(document.id, document.file_path).catch(() => undefined);
+    return document.toApi();
   }
 
   /**
@@ -153,32 +136,53 @@ export class DocumentService {
 
   /** Indexes the documents in scope that were stored before text search existed. */
   async indexPending(scope: SearchScope): Promise<void> {
+    // Almost always there are none: one indexed lookup says so.
+    const { where, values } = scopeClause(scope);
+    const any = await this.deps.sql.first(`SELECT id FROM documents WHERE text_status = 'pending' AND ${where} LIMIT 1`, values);
+    if (!any) return;
     const pending = await this.deps.models.Document.query().where('text_status', 'pending').where(inScope(scope)).orderBy('id');
     for (const document of pending) await this.indexOne(document);
   }
 
   /** How many documents a scope holds, and the names of the first few. */
   async library(scope: SearchScope): Promise<{ documentCount: number; names: string[] }> {
-    const rows = this.deps.models.Document.query().where(inScope(scope));
-    const documentCount = await rows.clone().resultSize();
-    const names = (await rows.orderBy('id').limit(5).select('original_filename')).map((row) => row.original_filename);
-    return { documentCount, names };
+    const { where, values } = scopeClause(scope);
+    const counted = await this.deps.sql.first<{ total: number | string }>(`SELECT COUNT(*) AS total FROM documents WHERE ${where}`, values);
+    const names = await this.deps.sql.all<{ original_filename: string }>(
+      `SELECT original_filename FROM documents WHERE ${where} ORDER BY id LIMIT 5`,
+      values,
+    );
+    return { documentCount: Number(counted?.total ?? 0), names: names.map((row) => row.original_filename) };
   }
 
   private async indexOne(document: DocumentModel): Promise<ReindexResult> {
+    const outcome = await this.indexText(document.id, document.file_path);
+    return { id: document.id, original_filename: document.original_filename, ...outcome };
+  }
+
+  /**
+   * Reads a stored file's text and replaces its passages, then records how it went. A file
+   * that cannot be read or parsed keeps its row, marked "failed" with the reason, and no
+   * passages. Parsers run before the transaction; plain text streams into it.
+   */
+  private async indexText(id: number, relativePath: string): Promise<{ status: TextStatus; error: string | null; passages: number }> {
     const { files, knex, index } = this.deps;
-    let text: ExtractedText;
     try {
-      text = await readText(files.resolve(document.file_path), path.extname(document.filename));
+      const text = await openText(files.resolve(relativePath), path.extname(relativePath).toLowerCase());
+      return await knex.transaction(async (trx) => {
+        const passages = await index.index(trx, id, text);
+        const status: TextStatus = passages ? 'indexed' : 'empty';
+        await trx('documents').where('id', id).update({ text_status: status, text_error: null });
+        return { status, error: null, passages };
+      });
     } catch (error) {
-      text = { text: '', status: 'failed', error: describeReadError(error) };
+      const reason = describeReadError(error);
+      await knex.transaction(async (trx) => {
+        await index.remove(trx, id);
+        await trx('documents').where('id', id).update({ text_status: 'failed', text_error: reason });
+      });
+      return { status: 'failed', error: reason, passages: 0 };
     }
-    const passages = await knex.transaction(async (trx) => {
-      const count = await index.index(trx, document.id, text.text);
-      await trx('documents').where('id', document.id).update({ text_status: text.status, text_error: text.error });
-      return count;
-    });
-    return { id: document.id, original_filename: document.original_filename, status: text.status, error: text.error, passages };
   }
 
   /** Removes the row, then the file (a leftover file is invisible; a row without one is not). */

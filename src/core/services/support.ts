@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { FileStore } from '../files.js';
 import type { PassageIndex } from '../search/index.js';
-import { dialectOf, type SqlReader } from '../db/dialects.js';
+import { dialectOf, type SqlRunner } from '../db/dialects.js';
 import type { BaseModel, Models } from '../db/models.js';
 import { NotFoundError, ValidationError, type Loc } from '../errors.js';
 import type { Page } from '../schemas.js';
@@ -14,8 +14,8 @@ export interface ServiceDeps {
   models: Models;
   files: FileStore;
   index: PassageIndex;
-  /** Reads by SQL text: the fast path for lookups and lists (writes go through the models). */
-  sql: SqlReader;
+  /** Single statements by SQL text: the fast path for lookups, lists and simple inserts. */
+  sql: SqlRunner;
 }
 
 /** A transaction, or the plain connection for single statements. */
@@ -26,7 +26,7 @@ export type Db = Knex | Knex.Transaction;
  * `filters` are column equalities; undefined ones are left out.
  */
 export async function readPage<T>(
-  sql: SqlReader,
+  sql: SqlRunner,
   table: string,
   filters: Record<string, number | undefined>,
   paging: { skip: number; limit: number },
@@ -43,8 +43,19 @@ export async function readPage<T>(
   return { items: rows.map(toApi), total };
 }
 
+/** Inserts one row and returns it as stored (RETURNING works on both SQLite and PostgreSQL). */
+export async function insertRow(sql: SqlRunner, table: string, values: Record<string, unknown>): Promise<object> {
+  const columns = Object.keys(values);
+  const row = await sql.first<object>(
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING *`,
+    Object.values(values),
+  );
+  if (!row) throw new Error(`INSERT INTO ${table} returned no row`);
+  return row;
+}
+
 /** One row by id, as the API shows it, or NotFoundError("<Label> not found"). */
-export async function readById<T>(sql: SqlReader, table: string, id: number, label: string, toApi: (row: object) => T): Promise<T> {
+export async function readById<T>(sql: SqlRunner, table: string, id: number, label: string, toApi: (row: object) => T): Promise<T> {
   const row = await sql.first<object>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
   if (!row) throw new NotFoundError(`${label} not found`);
   return toApi(row);

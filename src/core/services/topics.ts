@@ -6,7 +6,8 @@ import {
   ListQuerySchema, TopicCreateSchema, TopicUpdateSchema,
   type Deleted, type ListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
 } from '../schemas.js';
-import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import { nextTimestamp } from '../db/models.js';
 
 export class TopicService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -24,7 +25,9 @@ export class TopicService {
 
   async create(input: unknown): Promise<Topic> {
     const data = validateBody<TopicCreate>(TopicCreateSchema, trimFields(input, ['name']));
-    return withUniqueName(data.name, async () => (await this.deps.models.Topic.query().insert(data)).toApi());
+    const now = nextTimestamp();
+    const values = { name: data.name, description: data.description, created_at: now, updated_at: now };
+    return withUniqueName(data.name, async () => this.toApi(await insertRow(this.deps.sql, 'topics', values)));
   }
 
   async update(id: number, input: unknown): Promise<Topic> {
