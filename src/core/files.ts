@@ -43,6 +43,11 @@ export interface StagedFile extends FileKind {
   size: number;
 }
 
+export interface StagedRemoval {
+  relativePath: string;
+  tempPath?: string;
+}
+
 /** The client's name reduced to a safe base name: no directories, no control characters. */
 export function sanitizeFilename(name: string): string {
   const base = name.normalize('NFC').replace(UNSAFE_CHARACTERS, '').split(/[\\/]/).filter((part) => part.trim() !== '').pop() ?? '';
@@ -90,6 +95,9 @@ export class FileStore {
 
   /** Streams `source` into temp storage, refusing it once it passes the size limit. */
   async stage(source: Readable, kind: FileKind): Promise<StagedFile> {
+    // An error before the pipeline below is attached must not go unhandled; the pipeline
+    // still sees that the source failed.
+    source.on('error', () => undefined);
     await this.ensureDir(this.processTempDir);
     const now = new Date();
     const day = [now.getUTCFullYear(), pad(now.getUTCMonth() + 1), pad(now.getUTCDate())].join('/');
@@ -187,6 +195,34 @@ export class FileStore {
     };
     await walk('', 0);
     return found.sort();
+  }
+
+  /**
+   * Before a document's row is deleted: a link to its file in this process's staging folder.
+   * Should the process die between the commit and the file's removal, the next start finds
+   * a staged file without a row and removes the file (see `abandonedStaging`).
+   */
+  async prepareRemoval(relativePath: string): Promise<StagedRemoval> {
+    await this.ensureDir(this.processTempDir);
+    const tempPath = path.join(this.processTempDir, relativePath.replaceAll('/', '-'));
+    try {
+      await fsp.link(this.resolve(relativePath), tempPath);
+      return { relativePath, tempPath };
+    } catch {
+      // No file to remove, or no hard links here: the removal simply is not journalled.
+      return { relativePath };
+    }
+  }
+
+  /** The row is gone: so are the file and its link. */
+  async finishRemoval(removal: StagedRemoval): Promise<void> {
+    await this.remove(removal.relativePath);
+    if (removal.tempPath) await removeQuietly(removal.tempPath);
+  }
+
+  /** The row stays: only the link goes. */
+  async abandonRemoval(removal: StagedRemoval): Promise<void> {
+    if (removal.tempPath) await removeQuietly(removal.tempPath);
   }
 
   async remove(relativePath: string): Promise<void> {

@@ -24,8 +24,13 @@ function validator(ajv: Ajv, schema: Schema): ValidateFunction {
   return validate;
 }
 
+/** How deep a JSON body may nest; Dana's own shapes need three or four levels. */
+export const MAX_JSON_DEPTH = 64;
+
 /** Validates a JSON body as sent: `"name": 5` is an error, never a "5". */
 export function validateBody<T>(schema: Schema, data: unknown, where: Loc = ['body']): T {
+  const shapeIssue = jsonShapeIssue(data, where);
+  if (shapeIssue) throw new ValidationError([shapeIssue]);
   const validate = validator(strictAjv, schema);
   if (!validate(data)) throw new ValidationError(toIssues(validate.errors ?? [], where));
   return data as T;
@@ -37,10 +42,18 @@ export function validateBody<T>(schema: Schema, data: unknown, where: Loc = ['bo
  */
 export function validateText<T>(schema: Schema, data: Record<string, unknown>, where: Loc = ['query']): T {
   const known: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties ?? {})) {
+  const issues: ValidationIssue[] = [];
+  for (const [key, property] of Object.entries((schema.properties ?? {}) as Record<string, { type?: unknown }>)) {
     const value = data[key];
-    if (value !== undefined && value !== '') known[key] = value;
+    if (value === undefined || value === '') continue;
+    // Only plain digits make an integer: "1e999" or "0x10" would convert to something else.
+    if (property.type === 'integer' && typeof value === 'string' && !/^[+-]?\d{1,15}$/.test(value.trim())) {
+      issues.push({ loc: [...where, key], msg: 'Input should be a valid integer', type: 'int_parsing' });
+      continue;
+    }
+    known[key] = value;
   }
+  if (issues.length) throw new ValidationError(issues);
   const validate = validator(textAjv, schema);
   if (!validate(known)) throw new ValidationError(toIssues(validate.errors ?? [], where));
   return known as T;
@@ -91,4 +104,28 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
     default:
       return { msg: error.message ?? 'Invalid value', type: error.keyword };
   }
+}
+
+/**
+ * What JSON Schema cannot say: a body nested past MAX_JSON_DEPTH (code walking it would
+ * run out of stack) or holding a number JSON.parse turned into Infinity ("1e999").
+ */
+function jsonShapeIssue(value: unknown, loc: Loc, depth = 0): ValidationIssue | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? undefined : { loc, msg: 'Input should be a finite number', type: 'finite_number' };
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_JSON_DEPTH) return { loc, msg: `JSON should not nest deeper than ${MAX_JSON_DEPTH} levels`, type: 'too_deep' };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const issue = jsonShapeIssue(value[i], [...loc, i], depth + 1);
+      if (issue) return issue;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const issue = jsonShapeIssue(item, [...loc, key], depth + 1);
+    if (issue) return issue;
+  }
+  return undefined;
 }

@@ -9,7 +9,9 @@ function asciiFallback(filename: string): string {
   const ascii = filename
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]|["\\%]/g, '_');
+    // Compatibility forms (fullwidth "／" becomes "/") are folded first, so separators are
+    // replaced after: a fallback name never carries a path.
+    .replace(/[^\x20-\x7e]|["\\%/]/g, '_');
   return ascii.trim() || 'download';
 }
 

@@ -7,6 +7,7 @@ import { describeDatabase, type DanaConfig } from '../core/config.js';
 import { createContext } from '../core/context.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from './app.js';
+import { answerClientError } from './client-errors.js';
 import { createLogger, type LogLevel } from './logger.js';
 
 export interface ServeOptions {
@@ -34,10 +35,12 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   const context = await createContext(config);
   const app = createApp(context, { logger, staticDir: config.staticDir, corsOrigin: options.corsOrigin });
   const server = http.createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    // Missing Host headers are refused by the app, with a JSON body like every other error.
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000, requireHostHeader: false },
     app.callback(),
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('clientError', answerClientError);
   server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
 
   try {

@@ -157,6 +157,34 @@ describe('file store', () => {
       }
     });
 
+    it('finishes a delete cut short between its commit and the file\'s removal', async () => {
+      const ctx = await reopen();
+      const document = await uploadBytes(ctx, 'deleted', 'gone.txt');
+      const [stored] = storedFiles(uploadDir);
+      // What documents.delete leaves when the process dies right after its commit.
+      await ctx.knex('documents').where('id', document.id).delete();
+      await ctx.close();
+      const crash = leaveStagedFile(`${os.hostname()}~${DEAD_PID}`, stored);
+      const next = await reopen();
+      try {
+        expect(fs.existsSync(crash.placed)).to.equal(false);
+        expect(filesUnder(uploadDir)).to.deep.equal([]);
+      } finally {
+        await next.close();
+      }
+    });
+
+    it('leaves nothing in staging after an ordinary delete', async () => {
+      const ctx = await reopen();
+      const document = await uploadBytes(ctx, 'bye', 'bye.txt');
+      await ctx.services.documents.delete(document.id);
+      try {
+        expect(filesUnder(uploadDir)).to.deep.equal([]);
+      } finally {
+        await ctx.close();
+      }
+    });
+
     it('leaves the staging folder of a live process alone', async () => {
       const live = leaveStagedFile(`${os.hostname()}~${process.ppid}`);
       const ctx = await reopen();

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from '../../src/server/app.js';
+import { answerClientError } from '../../src/server/client-errors.js';
 import { openTestContext, type TestContext } from './context.js';
 
 export interface TestServer {
@@ -15,7 +16,8 @@ export interface TestServer {
 
 export async function startTestServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const context = await openTestContext(env);
-  const server = http.createServer(createApp(context, options).callback());
+  const server = http.createServer({ requireHostHeader: false }, createApp(context, options).callback());
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

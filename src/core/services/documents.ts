@@ -185,14 +185,22 @@ export class DocumentService {
     }
   }
 
-  /** Removes the row, then the file (a leftover file is invisible; a row without one is not). */
+  /**
+   * Removes the row, then the file. The file is linked into the staging folder first, so a
+   * crash between the two leaves nothing behind once the next process starts.
+   */
   async delete(id: number): Promise<Deleted> {
-    const document = await this.deps.knex.transaction(async (trx) => {
-      const found = await this.find(id, trx);
-      await found.$query(trx).delete();
-      return found;
-    });
-    await this.deps.files.remove(document.file_path);
+    const { files, models } = this.deps;
+    const document = await this.find(id);
+    const removal = await files.prepareRemoval(document.file_path);
+    try {
+      const count = await models.Document.query().deleteById(id);
+      if (!count) throw new NotFoundError('Document not found');
+    } catch (error) {
+      await files.abandonRemoval(removal);
+      throw error;
+    }
+    await files.finishRemoval(removal);
     return deleted('Document');
   }
 

@@ -2,7 +2,7 @@
 // core/errors.ts. Unexpected errors are logged with their stack and answered with a
 // generic 500: internals never reach clients.
 import type { Context, Next } from 'koa';
-import { errorOutcome, toDanaError } from '../../core/errors.js';
+import { BadRequestError, errorOutcome, toDanaError } from '../../core/errors.js';
 import type { Logger } from '../logger.js';
 
 const STATUS_DETAILS: Record<number, string> = {
@@ -21,6 +21,8 @@ const STATUS_DETAILS: Record<number, string> = {
 export function errorHandler(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
+      // HTTP/1.1 requires a Host header (RFC 9112 §3.2).
+      if (!ctx.get('host') && ctx.req.httpVersion === '1.1') throw new BadRequestError('Missing Host header');
       await next();
     } catch (error) {
       const { status, detail } = httpOutcome(error);

@@ -3,7 +3,8 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { drainRequest } from './drain.js';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors.js';
+import { duplicateKey } from './duplicate-keys.js';
 
 export const MAX_JSON_BYTES = 10 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -25,11 +26,17 @@ export async function readJsonBody(ctx: Context): Promise<unknown> {
     }
     throw error;
   }
+  let text: string;
+  let body: unknown;
   try {
-    return JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    body = JSON.parse(text);
   } catch {
     throw new BadRequestError('Malformed JSON body');
   }
+  const repeated = duplicateKey(text);
+  if (repeated) throw ValidationError.field(['body', ...repeated], 'Duplicate key: give each field once', 'duplicate_key');
+  return body;
 }
 
 function hasBody(ctx: Context): boolean {

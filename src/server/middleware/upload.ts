@@ -8,7 +8,7 @@ import { drainRequest } from './drain.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
 import multer from '@koa/multer';
 import type { Request } from 'express';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import { BadRequestError, CancelledError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
 import type { StagedFile } from '../../core/files.js';
 import type { DocumentService } from '../../core/services/documents.js';
 
@@ -43,6 +43,9 @@ class StagingStorage {
     // The store reads a copy of the stream: when it refuses the file (too large) it cleans
     // up first, and only then does multer hear of it, through the callback.
     const copy = new PassThrough();
+    // The store's pipeline reports the error; this listener only keeps an error that arrives
+    // before the pipeline is attached from being an uncaught 'error' event.
+    copy.on('error', () => undefined);
     file.stream.once('error', (error) => copy.destroy(error));
     file.stream.pipe(copy);
     this.documents.stage(copy, kind).then(
@@ -136,6 +139,9 @@ function detachFilter(req: IncomingMessage): void {
 /** Multer and busboy errors in the words of the contract. */
 function uploadError(error: unknown): unknown {
   const { code, message } = error as { code?: string; message?: string };
+  if (/^Request (aborted|closed)$/.test(message ?? '') || code === 'ECONNRESET') {
+    return new CancelledError('The client went away during the upload');
+  }
   if (code === 'LIMIT_FILE_SIZE') return new PayloadTooLargeError(message ?? 'File too large');
   if (typeof code === 'string' && code.startsWith('LIMIT_')) return new PayloadTooLargeError(`Upload form too large: ${message}`);
   if (/Unexpected end of (form|multipart)|Malformed|boundary|Part terminated/i.test(message ?? '')) {
