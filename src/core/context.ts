@@ -3,8 +3,8 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
-import { createSqlRunner, openDatabase } from './db/dialects.js';
-import { migrateToLatest } from './db/migrate.js';
+import { openDatabase, type SqlRunner } from './db/dialects.js';
+import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
 import { FileStore } from './files.js';
 import { AgentService } from './services/agents.js';
@@ -47,16 +47,30 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
   await fs.mkdir(config.dataDir, { recursive: true });
   await fs.mkdir(config.uploadDir, { recursive: true });
   const database = openDatabase(config.database);
-  const { knex } = database;
+  const { sql } = database;
   try {
-    const models = bindModels(knex);
     const files = new FileStore(config.uploadDir, config.maxUploadBytes, config.maxUploadMb);
     if (options.migrate !== false) {
-      await migrateToLatest(knex);
-      await recoverStagedFiles(knex, files);
+      // Usually one query says the schema is current; knex's migrator loads only when it is not.
+      if ((await pendingMigrations(sql)).length) await migrateToLatest(database.knex);
+      await recoverStagedFiles(sql, files);
     }
-    const sql = createSqlRunner(knex);
-    const deps = { knex, models, files, index: new PassageIndex(knex, sql), sql };
+    // knex and the models are made on first use (the first write): reads need neither.
+    let models: Models | undefined;
+    const deps = {
+      files,
+      sql,
+      index: new PassageIndex(database.dialect, sql),
+      get knex() {
+        return database.knex;
+      },
+      get models() {
+        models ??= bindModels(database.knex);
+        return models;
+      },
+    };
+    // Services that need more than `deps` get it on top, keeping its lazy getters.
+    const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
     const documents = new DocumentService(deps);
     const messages = new MessageService(deps);
     const services: Services = {
@@ -65,14 +79,18 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService({ ...deps, documents, messages, env: config.env }),
-      database: new DatabaseService({ ...deps, config }),
+      chat: new ChatService(extend({ documents, messages, env: config.env })),
+      database: new DatabaseService(extend({ config })),
     };
     let closed = false;
     return {
       config,
-      knex,
-      models,
+      get knex() {
+        return deps.knex;
+      },
+      get models() {
+        return deps.models;
+      },
       files,
       services,
       async close() {
@@ -92,10 +110,10 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
  * Finishes what crashed processes left half-done: a staged file whose row was committed is
  * only a leftover temp link; one whose row never was is removed from its final place too.
  */
-async function recoverStagedFiles(knex: Knex, files: FileStore): Promise<void> {
+async function recoverStagedFiles(sql: SqlRunner, files: FileStore): Promise<void> {
   const abandoned = await files.abandonedStaging();
   for (const { relativePath } of abandoned.files) {
-    const row = await knex('documents').select('id').where('file_path', relativePath).first();
+    const row = await sql.first('SELECT id FROM documents WHERE file_path = ?', [relativePath]);
     if (!row) await files.remove(relativePath);
   }
   for (const dir of abandoned.dirs) await fs.rm(dir, { recursive: true, force: true });

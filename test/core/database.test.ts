@@ -5,7 +5,7 @@ import { openTestContext, testConfig, type TestContext } from '../helpers/contex
 import { tempDir } from '../helpers/temp.js';
 import { isPostgres } from '../helpers/backend.js';
 import { createContext, type DanaContext } from '../../src/core/context.js';
-import { migrateToLatest, migrationState } from '../../src/core/db/migrate.js';
+import { migrateToLatest } from '../../src/core/db/migrate.js';
 import { MIGRATIONS } from '../../src/core/db/migrations.js';
 
 const ALL_MIGRATIONS = MIGRATIONS.map((migration) => migration.name);
@@ -16,7 +16,7 @@ describe('database', () => {
       const ctx = await openTestContext();
       try {
         if (!isPostgres) expect(fs.existsSync(path.join(ctx.home, 'local.db'))).to.equal(true);
-        expect(await migrationState(ctx.knex)).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
+        expect((await ctx.services.database.status()).migrations).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
       } finally {
         await ctx.close();
       }
@@ -27,7 +27,7 @@ describe('database', () => {
       const agent = await first.services.agents.create({ name: 'kept', description: '', config: { a: 1 } });
       const second = await createContext(first.config);
       try {
-        expect(await migrationState(second.knex)).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
+        expect((await second.services.database.status()).migrations).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
         expect(await migrateToLatest(second.knex)).to.deep.equal([]);
         const [{ n }] = await second.knex('knex_migrations').count({ n: '*' });
         expect(Number(n)).to.equal(ALL_MIGRATIONS.length);
@@ -59,7 +59,7 @@ describe('database', () => {
       await raw.destroy();
       const ctx = await createContext(testConfig(home));
       try {
-        expect(await migrationState(ctx.knex)).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
+        expect((await ctx.services.database.status()).migrations).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
         expect(await ctx.knex('knex_migrations_lock').select('is_locked')).to.deep.equal([{ is_locked: 0 }]);
       } finally {
         await ctx.close();

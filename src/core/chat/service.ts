@@ -3,6 +3,7 @@
 // A failed or cancelled turn stores nothing.
 import { CancelledError, ConflictError, NotFoundError } from '../errors.js';
 import { validateBody } from '../validation.js';
+import { toAgent, toConversation, toMessage } from '../db/rows.js';
 import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message } from '../schemas.js';
 import type { PassageIndex, SearchScope } from '../search/index.js';
 import type { DocumentService } from '../services/documents.js';
@@ -40,23 +41,23 @@ export class ChatService {
     const request = validateBody<ChatRequest>(ChatRequestSchema, input);
     const { agent, conversation } = await this.participants(request.agent_id, request.conversation_id ?? undefined);
     if (!conversation) return { request, agent, history: [] };
-    const recent = await this.deps.sql.all<object>(
+    const recent = await this.deps.sql.all(
       'SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?',
       [conversation.id, HISTORY_MESSAGES],
     );
-    return { request, agent, conversation, history: recent.reverse().map((row) => this.deps.models.Message.fromRow(row).toApi()) };
+    return { request, agent, conversation, history: recent.reverse().map(toMessage) };
   }
 
   /** The agent, and the conversation when one is named: it must exist and be this agent's (or no one's). */
   async participants(agentId: number, conversationId?: number): Promise<{ agent: Agent; conversation?: Conversation }> {
-    const { sql, models } = this.deps;
-    const agentRow = await sql.first<object>('SELECT * FROM agents WHERE id = ?', [agentId]);
+    const { sql } = this.deps;
+    const agentRow = await sql.first('SELECT * FROM agents WHERE id = ?', [agentId]);
     if (!agentRow) throw new NotFoundError(`Agent ${agentId} not found`);
-    const agent = models.Agent.fromRow(agentRow).toApi();
+    const agent = toAgent(agentRow);
     if (conversationId === undefined) return { agent };
-    const conversationRow = await sql.first<object>('SELECT * FROM conversations WHERE id = ?', [conversationId]);
+    const conversationRow = await sql.first('SELECT * FROM conversations WHERE id = ?', [conversationId]);
     if (!conversationRow) throw new NotFoundError(`Conversation ${conversationId} not found`);
-    const conversation = models.Conversation.fromRow(conversationRow).toApi();
+    const conversation = toConversation(conversationRow);
     if (conversation.agent_id !== null && conversation.agent_id !== agent.id) {
       throw new ConflictError(`Conversation ${conversation.id} belongs to agent ${conversation.agent_id}, not agent ${agent.id}`);
     }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import type { DatabaseSettings } from '../config.js';
 
 const require = createRequire(import.meta.url);
@@ -16,38 +16,57 @@ const STATEMENT_CACHE_SIZE = 500;
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface OpenDatabase {
-  knex: Knex;
+  dialect: Dialect;
+  /** Single statements, ready at once. */
+  sql: SqlRunner;
+  /** knex, created on first use: commands that only read never load it. */
+  readonly knex: Knex;
   /** Gives the connection back; the last user of a shared SQLite file closes it. */
   release(): Promise<void>;
+}
+
+interface SqliteFile {
+  gate: ConnectionGate;
+  sql: SqlRunner;
+  knex?: Knex;
+  users: number;
 }
 
 // Contexts of one process share one connection per SQLite file. Two connections would
 // deadlock: better-sqlite3 waits for a lock synchronously, so a transaction of one
 // context (open across an await) could never finish while the other waits for it.
-const sharedSqlite = new Map<string, { knex: Knex; users: number }>();
+const sharedSqlite = new Map<string, SqliteFile>();
 
 export function openDatabase(settings: DatabaseSettings): OpenDatabase {
-  if (settings.client === 'postgres' || settings.filename === ':memory:') {
-    const knex = openKnex(settings);
-    return { knex, release: () => knex.destroy() };
+  if (settings.client === 'postgres') {
+    const knex = openPostgresKnex(settings);
+    return { dialect: 'postgres', sql: postgresRunner(knex), knex, release: () => knex.destroy() };
   }
-  const key = path.resolve(settings.filename);
-  let shared = sharedSqlite.get(key);
-  if (!shared) {
-    shared = { knex: openKnex(settings), users: 0 };
-    sharedSqlite.set(key, shared);
+  const key = settings.filename === ':memory:' ? Symbol('memory').toString() : path.resolve(settings.filename);
+  let file = sharedSqlite.get(key);
+  if (!file) {
+    const gate = new ConnectionGate(openSqliteConnection(settings.filename));
+    file = { gate, sql: sqliteRunner(gate), users: 0 };
+    sharedSqlite.set(key, file);
   }
-  shared.users++;
-  const entry = shared;
+  file.users++;
+  const entry = file;
   let released = false;
   return {
-    knex: entry.knex,
+    dialect: 'sqlite',
+    sql: entry.sql,
+    get knex() {
+      entry.knex ??= openSqliteKnex(settings.filename, entry.gate);
+      return entry.knex;
+    },
     async release() {
       if (released) return;
       released = true;
       if (--entry.users > 0) return;
       sharedSqlite.delete(key);
-      await entry.knex.destroy();
+      // knex, when it was opened, closes the connection through the gate it was given.
+      if (entry.knex) await entry.knex.destroy();
+      else await entry.gate.destroy();
     },
   };
 }
@@ -65,23 +84,38 @@ function debugLog(level: string, message: unknown): void {
   if (process.env.DEBUG) process.stderr.write(`knex ${level}: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
 }
 
-function openKnex(settings: DatabaseSettings): Knex {
-  if (settings.client === 'postgres') {
-    return knexFactory({
-      log,
-      client: 'pg',
-      connection: settings.connectionString,
-      pool: { min: 0, max: settings.poolMax },
-      acquireConnectionTimeout: BUSY_TIMEOUT_MS,
-    });
-  }
-  if (settings.filename !== ':memory:') fs.mkdirSync(path.dirname(settings.filename), { recursive: true });
+// knex and objection are CommonJS: required synchronously, and only when first needed.
+function knexFactory(config: Knex.Config): Knex {
+  return (require('knex') as typeof import('knex').default)(config);
+}
+
+function openPostgresKnex(settings: Extract<DatabaseSettings, { client: 'postgres' }>): Knex {
+  return knexFactory({
+    log,
+    client: 'pg',
+    connection: settings.connectionString,
+    pool: { min: 0, max: settings.poolMax },
+    acquireConnectionTimeout: BUSY_TIMEOUT_MS,
+  });
+}
+
+function openSqliteConnection(filename: string): SqliteConnection {
+  if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+  const Database = require('better-sqlite3') as new (filename: string) => SqliteConnection;
+  const connection = new Database(filename);
+  configureConnection(connection);
+  return connection;
+}
+
+function openSqliteKnex(filename: string, gate: ConnectionGate): Knex {
   return knexFactory({
     log,
     client: sqliteClient(),
-    connection: { filename: settings.filename },
+    connection: { filename },
     useNullAsDefault: true,
-  });
+    // Read by DanaSqliteClient: knex lends the one connection through the same gate.
+    danaGate: gate,
+  } as Knex.Config);
 }
 
 /**
@@ -130,19 +164,17 @@ function configureConnection(connection: SqliteConnection): void {
  * without the timers and bookkeeping of a general-purpose pool on every query.
  */
 class ConnectionGate {
-  private connection?: Promise<SqliteConnection>;
-  /** The connection once open, for work that can run at once. */
-  private ready?: SqliteConnection;
   private isLent = false;
   private readonly waiting: Array<(connection: SqliteConnection) => void> = [];
 
-  constructor(private readonly open: () => Promise<SqliteConnection>) {}
+  constructor(private connection: SqliteConnection | undefined) {}
 
-  async acquire(): Promise<SqliteConnection> {
-    const connection = await (this.connection ??= this.open().then((opened) => (this.ready = opened)));
+  acquire(): Promise<SqliteConnection> {
+    const { connection } = this;
+    if (!connection) return Promise.reject(new Error('The database is closed'));
     if (!this.isLent) {
       this.isLent = true;
-      return connection;
+      return Promise.resolve(connection);
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }
@@ -152,9 +184,9 @@ class ConnectionGate {
    * awaits), otherwise after whoever does (a transaction) gives it back.
    */
   run<T>(work: (connection: SqliteConnection) => T): Promise<T> {
-    if (this.ready && !this.isLent) {
+    if (this.connection && !this.isLent) {
       try {
-        return Promise.resolve(work(this.ready));
+        return Promise.resolve(work(this.connection));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -175,9 +207,8 @@ class ConnectionGate {
   }
 
   async destroy(): Promise<void> {
-    const connection = await this.connection?.catch(() => undefined);
+    const { connection } = this;
     this.connection = undefined;
-    this.ready = undefined;
     connection?.close();
   }
 }
@@ -193,21 +224,17 @@ export interface SqlRunner {
   first<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T | undefined>;
 }
 
-export function createSqlRunner(knex: Knex): SqlRunner {
-  if (dialectOf(knex) === 'postgres') {
-    return {
-      all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows as T[],
-      first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows[0] as T | undefined,
-    };
-  }
-  const gate = () => {
-    const pool = (knex.client as { pool?: ConnectionGate }).pool;
-    if (!pool) throw new Error('The database is closed');
-    return pool;
-  };
+function postgresRunner(knex: Knex): SqlRunner {
   return {
-    all: <T>(sql: string, bindings: readonly unknown[] = []) => gate().run((connection) => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
-    first: <T>(sql: string, bindings: readonly unknown[] = []) => gate().run((connection) => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
+    all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows as T[],
+    first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows[0] as T | undefined,
+  };
+}
+
+function sqliteRunner(gate: ConnectionGate): SqlRunner {
+  return {
+    all: <T>(sql: string, bindings: readonly unknown[] = []) => gate.run((connection) => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
+    first: <T>(sql: string, bindings: readonly unknown[] = []) => gate.run((connection) => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
   };
 }
 
@@ -258,11 +285,7 @@ function sqliteClient(): typeof Knex.Client {
     declare pool: ConnectionGate | undefined;
 
     initializePool() {
-      this.pool = new ConnectionGate(async () => {
-        const connection: SqliteConnection = await this.acquireRawConnection();
-        configureConnection(connection);
-        return connection;
-      });
+      this.pool = (this.config as { danaGate: ConnectionGate }).danaGate;
     }
 
     acquireConnection(): Promise<SqliteConnection> {

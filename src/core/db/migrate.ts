@@ -4,7 +4,7 @@
 // created first, in a transaction of their own that processes take one at a time.
 import type { Knex } from 'knex';
 import { MIGRATIONS, type Migration } from './migrations.js';
-import { serializeSchemaChanges } from './dialects.js';
+import { serializeSchemaChanges, type SqlRunner } from './dialects.js';
 
 const MIGRATIONS_TABLE = 'knex_migrations';
 const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
@@ -21,19 +21,23 @@ export interface MigrationState {
   pending: string[];
 }
 
-export async function migrationState(knex: Knex): Promise<MigrationState> {
+export async function migrationState(sql: SqlRunner): Promise<MigrationState> {
   let applied: string[] = [];
   try {
-    applied = (await knex(MIGRATIONS_TABLE).select('name').orderBy('id')).map((row: { name: string }) => row.name);
+    applied = (await sql.all<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`)).map((row) => row.name);
   } catch {
     // No migrations table yet: nothing applied.
   }
   return { applied, pending: MIGRATIONS.map((m) => m.name).filter((name) => !applied.includes(name)) };
 }
 
+/** The migrations not applied yet (one query when there are none). */
+export async function pendingMigrations(sql: SqlRunner): Promise<string[]> {
+  return (await migrationState(sql)).pending;
+}
+
 /** Applies pending migrations; returns the names applied by this call. */
 export async function migrateToLatest(knex: Knex): Promise<string[]> {
-  if ((await migrationState(knex)).pending.length === 0) return [];
   const deadline = Date.now() + RACE_DEADLINE_MS;
   for (;;) {
     try {
@@ -43,7 +47,6 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
     } catch (error) {
       if (!isMigrationRace(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
-      if ((await migrationState(knex)).pending.length === 0) return [];
     }
   }
 }

@@ -2,7 +2,7 @@
 // dialects) and searched with the database's own full-text search: FTS5 ranked by bm25
 // on SQLite, a tsvector ranked by ts_rank on PostgreSQL.
 import type { Knex } from 'knex';
-import { dialectOf } from '../db/dialects.js';
+import type { Dialect } from '../db/dialects.js';
 import type { SqlRunner } from '../db/dialects.js';
 import { passagesOf, queryTerms, snippetOf } from './passages.js';
 import { searchSqlite } from './sqlite.js';
@@ -40,10 +40,10 @@ export class PassageIndex {
   private readonly searchIn: SearchFunction;
 
   constructor(
-    knex: Knex,
+    dialect: Dialect,
     private readonly sql: SqlRunner,
   ) {
-    this.searchIn = dialectOf(knex) === 'postgres' ? searchPostgres : searchSqlite;
+    this.searchIn = dialect === 'postgres' ? searchPostgres : searchSqlite;
   }
 
   /**

@@ -6,27 +6,26 @@ import {
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
 import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
-import { nextTimestamp } from '../db/models.js';
+import { nextTimestamp, toAgent } from '../db/rows.js';
 
 export class AgentService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private readonly toApi = (row: object) => this.deps.models.Agent.fromRow(row).toApi();
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, 'agents', {}, paging, this.toApi);
+    return readPage(this.deps.sql, 'agents', {}, paging, toAgent);
   }
 
   async get(id: number): Promise<Agent> {
-    return readById(this.deps.sql, 'agents', id, 'Agent', this.toApi);
+    return readById(this.deps.sql, 'agents', id, 'Agent', toAgent);
   }
 
   async create(input: unknown): Promise<Agent> {
     const data = validateBody<AgentCreate>(AgentCreateSchema, trimFields(input, ['name']));
     const now = nextTimestamp();
     const values = { name: data.name, description: data.description, config: JSON.stringify(data.config), created_at: now, updated_at: now };
-    return this.toApi(await insertRow(this.deps.sql, 'agents', values));
+    return toAgent(await insertRow(this.deps.sql, 'agents', values));
   }
 
   async update(id: number, input: unknown): Promise<Agent> {

@@ -1,6 +1,7 @@
 // Conversations: a title, optionally an agent, and their messages.
 import { NotFoundError } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
+import { toConversation, toMessage } from '../db/rows.js';
 import {
   ConversationCreateSchema, ConversationListQuerySchema, ConversationUpdateSchema,
   type Conversation, type ConversationCreate, type ConversationListQuery, type ConversationUpdate,
@@ -13,15 +14,14 @@ export class ConversationService {
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Conversation>> {
     const { skip, limit, agent_id } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
-    return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, (row) => this.deps.models.Conversation.fromRow(row).toApi());
+    return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, toConversation);
   }
 
   /** The conversation with all its messages, oldest first. */
   async get(id: number): Promise<ConversationWithMessages> {
-    const { Conversation, Message } = this.deps.models;
-    const conversation = await readById(this.deps.sql, 'conversations', id, 'Conversation', (row) => Conversation.fromRow(row).toApi());
-    const messages = await this.deps.sql.all<object>('SELECT * FROM messages WHERE conversation_id = ? ORDER BY id', [id]);
-    return { ...conversation, messages: messages.map((row) => Message.fromRow(row).toApi()) };
+    const conversation = await readById(this.deps.sql, 'conversations', id, 'Conversation', toConversation);
+    const messages = await this.deps.sql.all('SELECT * FROM messages WHERE conversation_id = ? ORDER BY id', [id]);
+    return { ...conversation, messages: messages.map(toMessage) };
   }
 
   async create(input: unknown): Promise<Conversation> {

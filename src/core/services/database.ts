@@ -36,7 +36,7 @@ export class DatabaseService {
 
   async status(): Promise<DatabaseStatus> {
     const { knex, config } = this.deps;
-    const migrations = await migrationState(knex);
+    const migrations = await migrationState(this.deps.sql);
     const counts: DatabaseStatus['counts'] = {};
     if (migrations.pending.length === 0) {
       for (const table of COUNTED_TABLES) {
@@ -65,7 +65,7 @@ export class DatabaseService {
       const rows: Array<{ integrity_check: string }> = await knex.raw('PRAGMA integrity_check');
       for (const { integrity_check: message } of rows) if (message !== 'ok') problems.push({ kind: 'integrity', detail: message });
     }
-    const { pending } = await migrationState(knex);
+    const { pending } = await migrationState(this.deps.sql);
     if (pending.length) {
       problems.push({ kind: 'pending_migrations', detail: `not applied yet: ${pending.join(', ')} (run dana db migrate)` });
       return { ok: false, backend, location: describeDatabase(config.database), documents_checked: 0, problems };

@@ -13,6 +13,7 @@ import {
 import type { DocumentModel, TextStatus } from '../db/models.js';
 import { inScope, scopeClause, type SearchScope } from '../search/index.js';
 import { openText } from '../text/extract.js';
+import { toDocument } from '../db/rows.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
 
 export interface ReindexResult {
@@ -39,11 +40,11 @@ export class DocumentService {
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
     const { skip, limit, topic_id, agent_id } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
-    return readPage(this.deps.sql, 'documents', { topic_id, agent_id }, { skip, limit }, (row) => this.deps.models.Document.fromRow(row).toApi());
+    return readPage(this.deps.sql, 'documents', { topic_id, agent_id }, { skip, limit }, toDocument);
   }
 
   async get(id: number): Promise<Document> {
-    return readById(this.deps.sql, 'documents', id, 'Document', (row) => this.deps.models.Document.fromRow(row).toApi());
+    return readById(this.deps.sql, 'documents', id, 'Document', toDocument);
   }
 
   /** Decides from the client's file name whether it may be stored, before any byte is read. */
@@ -205,12 +206,10 @@ export class DocumentService {
   }
 
   async download(id: number): Promise<DocumentDownload> {
-    const { Document } = this.deps.models;
-    const row = await this.deps.sql.first<object>('SELECT * FROM documents WHERE id = ?', [id]);
+    const row = await this.deps.sql.first<Record<string, unknown>>('SELECT * FROM documents WHERE id = ?', [id]);
     if (!row) throw new NotFoundError('Document not found');
-    const document = Document.fromRow(row);
-    const { stream, size } = await this.deps.files.open(document.file_path);
-    return { document: document.toApi(), stream, size };
+    const { stream, size } = await this.deps.files.open(row.file_path as string);
+    return { document: toDocument(row), stream, size };
   }
 
   private find(id: number, db?: Db): Promise<DocumentModel> {

@@ -3,6 +3,7 @@
 import { NotFoundError } from '../errors.js';
 import type { MessageModel } from '../db/models.js';
 import { validateBody, validateText } from '../validation.js';
+import { toMessage } from '../db/rows.js';
 import {
   ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
   type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page,
@@ -15,14 +16,14 @@ export class MessageService {
   async list(conversationId: number, query: Record<string, unknown> = {}): Promise<Page<Message>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
     await this.assertConversationExists(conversationId);
-    return readPage(this.deps.sql, 'messages', { conversation_id: conversationId }, paging, (row) => this.deps.models.Message.fromRow(row).toApi());
+    return readPage(this.deps.sql, 'messages', { conversation_id: conversationId }, paging, toMessage);
   }
 
   async get(conversationId: number, id: number): Promise<Message> {
     await this.assertConversationExists(conversationId);
-    const row = await this.deps.sql.first<object>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?', [id, conversationId]);
+    const row = await this.deps.sql.first('SELECT * FROM messages WHERE id = ? AND conversation_id = ?', [id, conversationId]);
     if (!row) throw new NotFoundError('Message not found');
-    return this.deps.models.Message.fromRow(row).toApi();
+    return toMessage(row);
   }
 
   /** Adds a message and bumps its conversation's `updated_at`, together. */

@@ -30,7 +30,7 @@ export async function readPage<T>(
   table: string,
   filters: Record<string, number | undefined>,
   paging: { skip: number; limit: number },
-  toApi: (row: object) => T,
+  toApi: (row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
   const given = Object.entries(filters).filter(([, value]) => value !== undefined);
   const where = given.length ? `WHERE ${given.map(([column]) => `${column} = ?`).join(' AND ')}` : '';
@@ -38,15 +38,15 @@ export async function readPage<T>(
   const counted = await sql.first<{ total: number | string }>(`SELECT COUNT(*) AS total FROM ${table} ${where}`, values);
   const total = Number(counted?.total ?? 0);
   const rows = total > paging.skip
-    ? await sql.all<object>(`SELECT * FROM ${table} ${where} ORDER BY id LIMIT ? OFFSET ?`, [...values, paging.limit, paging.skip])
+    ? await sql.all<Record<string, unknown>>(`SELECT * FROM ${table} ${where} ORDER BY id LIMIT ? OFFSET ?`, [...values, paging.limit, paging.skip])
     : [];
   return { items: rows.map(toApi), total };
 }
 
 /** Inserts one row and returns it as stored (RETURNING works on both SQLite and PostgreSQL). */
-export async function insertRow(sql: SqlRunner, table: string, values: Record<string, unknown>): Promise<object> {
+export async function insertRow(sql: SqlRunner, table: string, values: Record<string, unknown>): Promise<Record<string, unknown>> {
   const columns = Object.keys(values);
-  const row = await sql.first<object>(
+  const row = await sql.first(
     `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING *`,
     Object.values(values),
   );
@@ -55,8 +55,8 @@ export async function insertRow(sql: SqlRunner, table: string, values: Record<st
 }
 
 /** One row by id, as the API shows it, or NotFoundError("<Label> not found"). */
-export async function readById<T>(sql: SqlRunner, table: string, id: number, label: string, toApi: (row: object) => T): Promise<T> {
-  const row = await sql.first<object>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+export async function readById<T>(sql: SqlRunner, table: string, id: number, label: string, toApi: (row: Record<string, unknown>) => T): Promise<T> {
+  const row = await sql.first<Record<string, unknown>>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
   if (!row) throw new NotFoundError(`${label} not found`);
   return toApi(row);
 }

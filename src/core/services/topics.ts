@@ -7,27 +7,26 @@ import {
   type Deleted, type ListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
 } from '../schemas.js';
 import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
-import { nextTimestamp } from '../db/models.js';
+import { nextTimestamp, toTopic } from '../db/rows.js';
 
 export class TopicService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private readonly toApi = (row: object) => this.deps.models.Topic.fromRow(row).toApi();
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Topic>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, 'topics', {}, paging, this.toApi);
+    return readPage(this.deps.sql, 'topics', {}, paging, toTopic);
   }
 
   async get(id: number): Promise<Topic> {
-    return readById(this.deps.sql, 'topics', id, 'Topic', this.toApi);
+    return readById(this.deps.sql, 'topics', id, 'Topic', toTopic);
   }
 
   async create(input: unknown): Promise<Topic> {
     const data = validateBody<TopicCreate>(TopicCreateSchema, trimFields(input, ['name']));
     const now = nextTimestamp();
     const values = { name: data.name, description: data.description, created_at: now, updated_at: now };
-    return withUniqueName(data.name, async () => this.toApi(await insertRow(this.deps.sql, 'topics', values)));
+    return withUniqueName(data.name, async () => toTopic(await insertRow(this.deps.sql, 'topics', values)));
   }
 
   async update(id: number, input: unknown): Promise<Topic> {
