@@ -3,10 +3,12 @@
 // fresh build. Prints a table, writes bench/results.json, and exits 1 when a target is
 // missed. Not part of `npm test`.
 //
-//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload] [--profile] [--keep]
+//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload,postgres] [--profile] [--keep]
 //
 //   --quick    fewer and shorter rounds, for development (figures are noisier)
-//   --only     run only some parts (api = HTTP throughput against the reference server)
+//   --only     run only some parts (api = HTTP throughput against the reference server;
+//              postgres = the same routes on PostgreSQL, one server and two, when
+//              DANA_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) answers)
 //   --profile  run the Dana servers and one run of each CLI command under `node --cpu-prof`
 //              (profiles in bench/profiles/)
 //   --keep     keep the temporary data folders (their paths are printed)
@@ -39,7 +41,7 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const KEEP = argv.includes('--keep');
 const ONLY = (argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',') ?? []).filter(Boolean);
-const PARTS = ['cli', 'api', 'chat', 'rows', 'upload'];
+const PARTS = ['cli', 'api', 'chat', 'rows', 'upload', 'postgres'];
 for (const part of ONLY) {
   if (!PARTS.includes(part)) fatal(`--only: unknown part "${part}" (one of ${PARTS.join(', ')})`);
 }
@@ -1022,6 +1024,121 @@ function cleanupTemp() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Part 6: PostgreSQL, one server and two behind one database (figures beside SQLite's)
+
+const PG_URL = process.env.DANA_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresAdmin() {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  return client;
+}
+
+/** autocannon on several servers at once, the connections split between them. */
+async function cannonSplit(ports, route, seconds) {
+  const share = { ...route };
+  const results = await Promise.all(ports.map((port) => cannonWith(port, share, seconds, Math.ceil(CONNECTIONS / ports.length))));
+  return {
+    rps: round(results.reduce((sum, result) => sum + result.rps, 0)),
+    p99: Math.max(...results.map((result) => result.p99)),
+    failures: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
+  };
+}
+
+async function cannonWith(port, route, seconds, connections) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${route.path}`,
+    method: route.method,
+    headers: route.headers,
+    requests: route.makeBody ? [{ setupRequest: (req) => ({ ...req, body: route.makeBody(++postCounter) }) }] : undefined,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+  });
+  return { rps: round(result.requests.average), p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+}
+
+async function benchPostgres(tempRoot) {
+  let admin;
+  try {
+    admin = await postgresAdmin();
+  } catch (error) {
+    notes.push(`PostgreSQL figures skipped: nothing answers at ${PG_URL.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@')} (${error.message})`);
+    return;
+  }
+  const schema = `dana_bench_${process.pid}`;
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const env = { DANA_DATABASE_URL: url.toString(), DANA_UPLOAD_DIR: path.join(tempRoot, 'pg-uploads') };
+  const servers = [];
+  try {
+    servers.push(await startDana('dana-postgres', path.join(tempRoot, 'pg-home-1'), env));
+    const [first] = servers;
+    log(`Dana on PostgreSQL listening on ${first.port}; seeding ${AGENTS} agents and the 1 MB document`);
+    await inParallel(Array.from({ length: AGENTS }, (_, i) => i), 10, async (i) => {
+      const body = { name: `Agent ${String(i + 1).padStart(4, '0')}`, description: 'A benchmark agent', config: { provider: 'local', tags: ['bench'] } };
+      expectStatus(await postJson(first.port, '/api/agents/', body), 201, 'seeding an agent on PostgreSQL');
+    });
+    expectStatus(await uploadBuffer(first.port, 'readings.csv', 'text/csv', numericCsv(DOWNLOAD_BYTES)), 201, 'uploading the 1 MB document');
+
+    raw.postgres = {};
+    for (const route of ROUTES) {
+      await cannon(first.port, route, SETTINGS.warmupSeconds);
+      const rounds = [];
+      for (let r = 0; r < SETTINGS.rounds; r++) rounds.push(await cannon(first.port, route, SETTINGS.seconds));
+      raw.postgres[route.name] = rounds;
+      const rps = summary(rounds.map((round) => round.rps));
+      const failures = rounds.reduce((sum, round) => sum + round.non2xx + round.errors + round.timeouts, 0);
+      const sqlite = raw.throughput?.[route.name] ? summary(raw.throughput[route.name].dana.map((round) => round.rps)) : undefined;
+      log(`  PostgreSQL ${route.name}: ${fmtSummary(rps, 'req/s', 0)}`);
+      figure({
+        name: `PostgreSQL: ${route.name}`,
+        value: fmtSummary(rps, 'req/s', 0),
+        reference: sqlite ? `Dana on SQLite: ${fmt(sqlite.median, 0)} req/s` : 'Dana on SQLite: not measured (--only)',
+        ratio: `p99 ${summary(rounds.map((round) => round.p99)).median} ms`,
+        target: 'reported; no failures',
+        pass: failures === 0,
+        data: { dana: rps, failures },
+      });
+    }
+
+    servers.push(await startDana('dana-postgres-2', path.join(tempRoot, 'pg-home-2'), env));
+    const ports = servers.map((server) => server.port);
+    raw.postgresTwoServers = {};
+    for (const route of ROUTES.filter((r) => r.name === 'GET /api/agents/1' || r.method === 'POST')) {
+      await cannonSplit(ports, route, SETTINGS.warmupSeconds);
+      const one = [];
+      const two = [];
+      for (let r = 0; r < SETTINGS.rounds; r++) {
+        one.push(await cannonSplit([ports[0]], route, SETTINGS.seconds));
+        two.push(await cannonSplit(ports, route, SETTINGS.seconds));
+      }
+      raw.postgresTwoServers[route.name] = { one, two };
+      const oneRps = summary(one.map((round) => round.rps));
+      const twoRps = summary(two.map((round) => round.rps));
+      const failures = [...one, ...two].reduce((sum, round) => sum + round.failures, 0);
+      log(`  two servers ${route.name}: ${fmtSummary(twoRps, 'req/s', 0)} (one: ${fmt(oneRps.median, 0)})`);
+      figure({
+        name: `PostgreSQL, two servers: ${route.name}`,
+        value: fmtSummary(twoRps, 'req/s', 0),
+        reference: `one server: ${fmt(oneRps.median, 0)} req/s`,
+        ratio: `${(twoRps.median / oneRps.median).toFixed(2)}x`,
+        target: 'reported; no failures',
+        pass: failures === 0,
+        data: { one: oneRps, two: twoRps, failures },
+      });
+    }
+  } finally {
+    for (const server of servers) await stopServer(server);
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Main
 
 const startedAt = performance.now();
@@ -1057,6 +1174,7 @@ async function main() {
     }
 
     if (runs('upload')) await benchUpload(tempRoot);
+    if (runs('postgres')) await benchPostgres(tempRoot);
   } catch (caught) {
     error = caught;
   }
