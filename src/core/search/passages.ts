@@ -10,17 +10,24 @@ export interface Passage {
   content: string;
 }
 
+/** A batch of passages is handed over at this many passages or characters, whichever comes first. */
+const BATCH_CHARS = 256 * 1024;
+
 /**
- * Passages of text that arrives in pieces, in batches of `batchSize`: a word cut between
- * two pieces is joined again, and only the passage being built is held besides the batch.
+ * Passages of text that arrives in pieces, in batches of `batchSize` (or ~256 KB of text):
+ * a word cut between two pieces is joined again, and only the passage being built is held
+ * besides the batch.
  */
 export async function* passagesOf(pieces: AsyncIterable<string> | Iterable<string>, batchSize = 100): AsyncGenerator<Passage[]> {
   let words: string[] = [];
   let partial = '';
   let position = 0;
   let batch: Passage[] = [];
+  let batchChars = 0;
   const emit = () => {
-    batch.push({ position: position++, content: words.join(' ') });
+    const content = words.join(' ');
+    batch.push({ position: position++, content });
+    batchChars += content.length;
     words = words.slice(PASSAGE_WORDS - PASSAGE_OVERLAP);
   };
   for await (const piece of pieces) {
@@ -30,9 +37,10 @@ export async function* passagesOf(pieces: AsyncIterable<string> | Iterable<strin
       if (!word) continue;
       words.push(word);
       if (words.length === PASSAGE_WORDS) emit();
-      if (batch.length === batchSize) {
+      if (batch.length === batchSize || batchChars >= BATCH_CHARS) {
         yield batch;
         batch = [];
+        batchChars = 0;
       }
     }
   }

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 
-/** Text beyond this many characters of one file is not indexed. */
-export const MAX_TEXT_CHARS = 5_000_000;
+/** Text beyond this many characters of one file (about 300,000 words) is not indexed. */
+export const MAX_TEXT_CHARS = 2_000_000;
 
 /**
  * A file's text, ready to read: formats that need a parser are parsed now (so a caller can

@@ -30,9 +30,8 @@ export class MultipartHeaderFilter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = Buffer.alloc(0);
-    let position = 0;
+    const { data, position: start } = this.joinCarry(chunk);
+    let position = start;
     while (position < data.length) {
       if (!this.inHeaders) {
         const found = data.indexOf(this.delimiter, position);
@@ -53,6 +52,30 @@ export class MultipartHeaderFilter extends Transform {
       position = this.copyHeaders(data, position);
     }
     callback();
+  }
+
+  /**
+   * Deals with the bytes held back from the previous chunk (a possible start of a
+   * delimiter) without copying the new chunk: only a delimiter straddling the two is
+   * looked for in a small joined probe.
+   */
+  private joinCarry(chunk: Buffer): { data: Buffer; position: number } {
+    const carry = this.carry;
+    this.carry = Buffer.alloc(0);
+    if (!carry.length) return { data: chunk, position: 0 };
+    const tail = this.delimiter.length - 1;
+    if (chunk.length < tail) return { data: Buffer.concat([carry, chunk]), position: 0 };
+    const probe = Buffer.concat([carry, chunk.subarray(0, tail)]);
+    const found = probe.indexOf(this.delimiter);
+    if (found === -1) {
+      this.emit_(carry);
+      return { data: chunk, position: 0 };
+    }
+    const end = found + this.delimiter.length;
+    this.emit_(probe.subarray(0, end));
+    this.inHeaders = true;
+    this.headerTail = 0;
+    return { data: chunk, position: end - carry.length };
   }
 
   override _flush(callback: TransformCallback): void {

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { drainRequest } from './drain.js';
+import { collectWhileStreaming } from '../../core/memory.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
 import multer from '@koa/multer';
 import type { Request } from 'express';
@@ -48,6 +49,9 @@ class StagingStorage {
     copy.on('error', () => undefined);
     file.stream.once('error', (error) => copy.destroy(error));
     file.stream.pipe(copy);
+    // Listening on the piped source (already flowing), never on `copy`: a second reader of
+    // `copy` would take chunks before the store attaches.
+    collectWhileStreaming(file.stream);
     this.documents.stage(copy, kind).then(
       (staged) => done(null, { staged }),
       (error) => {
