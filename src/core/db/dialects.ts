@@ -145,10 +145,6 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
 
-export function isForeignKeyViolation(error: unknown): boolean {
-  const code = databaseErrorCode(error);
-  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
-}
 
 /** Sets what every SQLite connection needs, the moment it opens. */
 function configureConnection(connection: SqliteConnection): void {

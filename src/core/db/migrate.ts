@@ -83,9 +83,6 @@ async function prepareBookkeeping(knex: Knex): Promise<void> {
   });
 }
 
-export async function releaseMigrationLock(knex: Knex): Promise<void> {
-  await knex.migrate.forceFreeMigrationsLock({ migrationSource, tableName: MIGRATIONS_TABLE });
-}
 
 /** The errors another process's concurrent migration causes: wait and look again. */
 function isMigrationRace(error: unknown): boolean {

@@ -50,13 +50,6 @@ export async function* passagesOf(pieces: AsyncIterable<string> | Iterable<strin
   if (batch.length) yield batch;
 }
 
-/** The passages of a text already in memory. */
-export async function splitPassages(text: string): Promise<Passage[]> {
-  const all: Passage[] = [];
-  for await (const batch of passagesOf([text])) all.push(...batch);
-  return all;
-}
-
 // Words too common to say anything about what a question is after.
 const STOPWORDS = new Set(
   ('a about above after again all am an and any are as at be because been before being below between both but by can could did do does ' +
