@@ -6,7 +6,6 @@ import type { Agent } from '../../src/core/schemas.js';
 import type { TestServer } from '../helpers/server.js';
 import { json, startTestServer } from '../helpers/server.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
-import { startPacedOpenAi } from '../helpers/paced-openai.js';
 import { NOTHING_STORED, SseParser, bodyOf, createAgent, fixture, readEvents, sleep, storedCounts, upload, waitFor, type SseEvent } from '../helpers/chat.js';
 
 const REPLY = 'Chlorophyll captures light, says the fake model.';
@@ -254,16 +253,17 @@ describe('POST /api/chat', () => {
     });
 
     it('stores nothing, and cancels the model request, when it leaves a reply that would have completed', async () => {
-      const paced = await startPacedOpenAi('one two three four five six seven eight nine ten', 80);
+      const pacedModel = await startFakeOpenAi('one two three four five six seven eight nine ten', 80);
+      const paced = pacedModel.paced;
       try {
-        const agent = await createAgent(server.context, { provider: 'openai', base_url: paced.baseUrl, model: 'paced', timeout: 30 }, 'Paced');
+        const agent = await createAgent(server.context, { provider: 'openai', base_url: pacedModel.baseUrl, model: 'paced', timeout: 30 }, 'Paced');
         expect(await leaveAfterFirstDelta(agent.id)).to.equal('one ');
         // The whole reply would have taken about 0.9 s.
         await waitFor(() => paced.cutShort + paced.finished > 0, 3000, 'the model request to end');
         expect({ cutShort: paced.cutShort, finished: paced.finished }).to.deep.equal({ cutShort: 1, finished: 0 });
         await expectNothingStoredFor(1000);
       } finally {
-        await paced.close();
+        await pacedModel.close();
       }
     });
   });

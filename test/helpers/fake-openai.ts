@@ -1,6 +1,7 @@
 // A fake OpenAI-compatible server on 127.0.0.1: POST /v1/chat/completions, streaming
 // (SSE) or not. The model name picks the behaviour: "fail-500" answers an error,
-// "hang" never answers, "slow" sends one delta then stalls; any other model answers `reply`.
+// "hang" never answers, "slow" sends one delta then stalls, "paced" streams one word every
+// `pacedIntervalMs` (so a client can leave mid-reply); any other model answers `reply`.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -19,11 +20,14 @@ export interface FakeOpenAi {
   baseUrl: string;
   requests: FakeRequest[];
   reply: string;
+  /** Paced replies sent to their end, and those whose client went away before it. */
+  paced: { finished: number; cutShort: number };
   close(): Promise<void>;
 }
 
-export async function startFakeOpenAi(reply = 'The fake model says: forty-two.'): Promise<FakeOpenAi> {
+export async function startFakeOpenAi(reply = 'The fake model says: forty-two.', pacedIntervalMs = 80): Promise<FakeOpenAi> {
   const requests: FakeRequest[] = [];
+  const paced = { finished: 0, cutShort: 0 };
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -63,6 +67,24 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.')
         res.write(chunk({ content: words[0] ?? '' }));
         return;
       }
+      if (model === 'paced') {
+        let next = 0;
+        const timer = setInterval(() => {
+          if (next < words.length) {
+            res.write(chunk({ content: words[next++] }));
+            return;
+          }
+          clearInterval(timer);
+          paced.finished += 1;
+          res.write(chunk({}, 'stop'));
+          res.end('data: [DONE]\n\n');
+        }, pacedIntervalMs);
+        res.on('close', () => {
+          clearInterval(timer);
+          if (next < words.length) paced.cutShort += 1;
+        });
+        return;
+      }
       for (const word of words) res.write(chunk({ content: word }));
       res.write(chunk({}, 'stop'));
       res.end('data: [DONE]\n\n');
@@ -78,6 +100,7 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.')
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     reply,
+    paced,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

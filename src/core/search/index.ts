@@ -87,11 +87,3 @@ export function scopeClause(scope: SearchScope, alias = 'documents'): { where: s
   const topics = scope.topicIds.length ? ` OR ${alias}.topic_id IN (${scope.topicIds.map(() => '?').join(', ')})` : '';
   return { where: `(${alias}.agent_id = ?${topics})`, values: [scope.agentId, ...scope.topicIds] };
 }
-
-/** The `documents` rows of a scope, as a where-clause. */
-export function inScope(scope: SearchScope) {
-  return (builder: Knex.QueryBuilder) => {
-    builder.where('documents.agent_id', scope.agentId);
-    if (scope.topicIds.length) builder.orWhereIn('documents.topic_id', scope.topicIds);
-  };
-}

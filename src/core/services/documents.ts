@@ -11,7 +11,7 @@ import {
   type Deleted, type Document, type DocumentListQuery, type DocumentUpdate, type DocumentUploadForm, type Page,
 } from '../schemas.js';
 import type { DocumentModel, TextStatus } from '../db/models.js';
-import { inScope, scopeClause, type SearchScope } from '../search/index.js';
+import { scopeClause, type SearchScope } from '../search/index.js';
 import { openText } from '../text/extract.js';
 import { toDocument } from '../db/rows.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
@@ -27,6 +27,17 @@ export interface ReindexResult {
 function describeReadError(error: unknown): string {
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'the stored file is missing';
   return String((error as Error)?.message ?? error).split('\n')[0].slice(0, 300);
+}
+
+/** What indexing needs of a document row. */
+interface StoredFile {
+  id: number;
+  file_path: string;
+  original_filename: string;
+}
+
+function storedFile(row: Record<string, unknown>): StoredFile {
+  return { id: Number(row.id), file_path: row.file_path as string, original_filename: row.original_filename as string };
 }
 
 export interface DocumentDownload {
@@ -124,25 +135,23 @@ export class DocumentService {
    * Reads the text of documents again and rebuilds their passages: those named, or all.
    * `onProgress` hears of each document as it is done.
    */
-  async reindex(ids?: number[], onProgress?: (done: number, total: number, document: Document) => void): Promise<ReindexResult[]> {
-    const { Document } = this.deps.models;
-    const documents = ids?.length ? await Promise.all(ids.map((id) => this.find(id))) : await Document.query().orderBy('id');
+  async reindex(ids?: number[], onProgress?: (done: number, total: number) => void): Promise<ReindexResult[]> {
+    const documents = ids?.length
+      ? await Promise.all(ids.map((id) => readById(this.deps.sql, 'documents', id, 'Document', storedFile)))
+      : (await this.deps.sql.all('SELECT id, file_path, original_filename FROM documents ORDER BY id')).map(storedFile);
     const results: ReindexResult[] = [];
     for (const [i, document] of documents.entries()) {
       results.push(await this.indexOne(document));
-      onProgress?.(i + 1, documents.length, document.toApi());
+      onProgress?.(i + 1, documents.length);
     }
     return results;
   }
 
-  /** Indexes the documents in scope that were stored before text search existed. */
+  /** Indexes the documents in scope that were stored before text search existed (usually none). */
   async indexPending(scope: SearchScope): Promise<void> {
-    // Almost always there are none: one indexed lookup says so.
     const { where, values } = scopeClause(scope);
-    const any = await this.deps.sql.first(`SELECT id FROM documents WHERE text_status = 'pending' AND ${where} LIMIT 1`, values);
-    if (!any) return;
-    const pending = await this.deps.models.Document.query().where('text_status', 'pending').where(inScope(scope)).orderBy('id');
-    for (const document of pending) await this.indexOne(document);
+    const pending = await this.deps.sql.all(`SELECT id, file_path, original_filename FROM documents WHERE text_status = 'pending' AND ${where} ORDER BY id`, values);
+    for (const row of pending) await this.indexOne(storedFile(row));
   }
 
   /** How many documents a scope holds, and the names of the first few. */
@@ -156,7 +165,7 @@ export class DocumentService {
     return { documentCount: Number(counted?.total ?? 0), names: names.map((row) => row.original_filename) };
   }
 
-  private async indexOne(document: DocumentModel): Promise<ReindexResult> {
+  private async indexOne(document: StoredFile): Promise<ReindexResult> {
     const outcome = await this.indexText(document.id, document.file_path);
     return { id: document.id, original_filename: document.original_filename, ...outcome };
   }
