@@ -63,6 +63,32 @@ export class RunnerError extends DanaError {
   }
 }
 
+/** No valid credentials: a token is required, or the one given is unknown or revoked. */
+export class UnauthorizedError extends DanaError {
+  override name = 'UnauthorizedError';
+  constructor(message = 'Not authenticated') {
+    super(message);
+  }
+}
+
+/** Understood and refused: a host not allowed, a cross-site write, a read-only token writing. */
+export class ForbiddenError extends DanaError {
+  override name = 'ForbiddenError';
+}
+
+/** A request body that stopped arriving. */
+export class RequestTimeoutError extends DanaError {
+  override name = 'RequestTimeoutError';
+}
+
+/** The disk is full: nothing was left half-written. */
+export class InsufficientStorageError extends DanaError {
+  override name = 'InsufficientStorageError';
+  constructor(message = 'Not enough disk space') {
+    super(message);
+  }
+}
+
 /** The caller gave up (a client that disconnected, Ctrl-C): nothing was stored. */
 export class CancelledError extends DanaError {
   override name = 'CancelledError';
@@ -90,10 +116,14 @@ const OUTCOMES: Array<[new (...args: never[]) => DanaError, number, number]> = [
   [ConflictError, 409, 4],
   [ValidationError, 422, 2],
   [BadRequestError, 400, 2],
+  [UnauthorizedError, 401, 2],
+  [ForbiddenError, 403, 2],
+  [RequestTimeoutError, 408, 1],
   [PayloadTooLargeError, 413, 2],
   [UnsupportedMediaTypeError, 415, 2],
   [RunnerError, 502, 5],
   [UnavailableError, 503, 1],
+  [InsufficientStorageError, 507, 1],
   // 499: nginx's "client closed request"; nobody is left to read it, but logs make sense of it.
   [CancelledError, 499, 130],
 ];
@@ -114,6 +144,8 @@ export function errorOutcome(error: unknown): ErrorOutcome {
 
 // SQLite's busy and locked errors; PostgreSQL's serialization failure, deadlock, lock timeout.
 const RETRYABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', '40001', '40P01', '55P03']);
+// A full disk or quota, from the file system, SQLite or PostgreSQL (disk_full).
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
 // Connection failures, from the driver or the network.
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
 
@@ -122,6 +154,7 @@ export function toDanaError(error: unknown): DanaError | undefined {
   if (error instanceof DanaError) return error;
   const { code, nativeError, name } = (error ?? {}) as { code?: unknown; nativeError?: { code?: unknown }; name?: string };
   const found = String(code ?? nativeError?.code ?? '');
+  if (DISK_FULL_CODES.has(found)) return new InsufficientStorageError();
   if (RETRYABLE_CODES.has(found)) return new UnavailableError('The database is busy; try again');
   if (UNREACHABLE_CODES.has(found) || name === 'KnexTimeoutError') {
     return new UnavailableError(`The database cannot be reached (${found || 'timeout'})`);

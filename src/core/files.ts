@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
@@ -41,6 +41,8 @@ export interface StagedFile extends FileKind {
   /** The stored name, <uuid><ext>. */
   filename: string;
   size: number;
+  /** Hex SHA-256 of the bytes, computed as they streamed in. */
+  sha256: string;
 }
 
 export interface StagedRemoval {
@@ -106,11 +108,13 @@ export class FileStore {
     const tempPath = path.join(this.processTempDir, relativePath.replaceAll('/', '-'));
     let size = 0;
     const limit = this.maxUploadBytes;
+    const digest = createHash('sha256');
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         size += chunk.length;
-        if (size > limit) callback(this.tooLarge());
-        else callback(null, chunk);
+        if (size > limit) return callback(this.tooLarge());
+        digest.update(chunk);
+        callback(null, chunk);
       },
     });
     try {
@@ -119,7 +123,7 @@ export class FileStore {
       await removeQuietly(tempPath);
       throw error;
     }
-    return { ...kind, tempPath, relativePath, filename, size };
+    return { ...kind, tempPath, relativePath, filename, size, sha256: digest.digest('hex') };
   }
 
   tooLarge(): PayloadTooLargeError {

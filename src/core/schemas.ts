@@ -2,8 +2,13 @@
 // type the code (FromSchema) and describe the API (the OpenAPI document embeds them).
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
-const id = { type: 'integer', minimum: 1 } as const;
-const optionalId = { type: ['integer', 'null'], minimum: 1 } as const;
+/** Ids are 32-bit on every backend (PostgreSQL's `integer`); anything past that is a 422, never a 500. */
+export const MAX_ID = 2_147_483_647;
+const id = { type: 'integer', minimum: 1, maximum: MAX_ID } as const;
+const optionalId = { type: ['integer', 'null'], minimum: 1, maximum: MAX_ID } as const;
+/** Message content, chat messages included (a reply of a model is bounded by the runner). */
+export const MAX_CONTENT_CHARS = 100_000;
+const content = { type: 'string', maxLength: MAX_CONTENT_CHARS } as const;
 const timestamp = {
   type: 'string',
   format: 'date-time',
@@ -80,12 +85,19 @@ export const DocumentSchema = {
     original_filename: { type: 'string' },
     file_size: { type: 'integer', minimum: 0, description: 'Bytes' },
     mime_type: { type: 'string' },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 digest of the stored bytes' },
+    text_status: {
+      type: 'string',
+      enum: ['indexed', 'failed', 'pending'],
+      description: 'indexed: its text is searchable; failed: stored, but no text could be read (see text_error); pending: between a crash and the next start',
+    },
+    text_error: { type: ['string', 'null'], description: 'Why no text could be read, when text_status is failed' },
     topic_id: optionalId,
     agent_id: optionalId,
     created_at: timestamp,
     updated_at: timestamp,
   },
-  required: ['id', 'filename', 'original_filename', 'file_size', 'mime_type', 'topic_id', 'agent_id', 'created_at', 'updated_at'],
+  required: ['id', 'filename', 'original_filename', 'file_size', 'mime_type', 'sha256', 'text_status', 'text_error', 'topic_id', 'agent_id', 'created_at', 'updated_at'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -108,6 +120,14 @@ export const DocumentUploadFormSchema = {
   properties: { topic_id: id, agent_id: id },
 } as const satisfies JSONSchema;
 
+export const SourceSchema = {
+  $id: 'Source',
+  type: 'object',
+  properties: { document_id: id, original_filename: { type: 'string' }, snippet: { type: 'string' } },
+  required: ['document_id', 'original_filename', 'snippet'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export const MessageSchema = {
   $id: 'Message',
   type: 'object',
@@ -116,10 +136,15 @@ export const MessageSchema = {
     conversation_id: id,
     sender: { type: 'string', examples: ['user', 'agent'] },
     content: { type: 'string' },
+    sources: {
+      type: ['array', 'null'],
+      items: SourceSchema,
+      description: "The chat response's sources on a reply stored by chat, else null",
+    },
     created_at: timestamp,
     updated_at: timestamp,
   },
-  required: ['id', 'conversation_id', 'sender', 'content', 'created_at', 'updated_at'],
+  required: ['id', 'conversation_id', 'sender', 'content', 'sources', 'created_at', 'updated_at'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -128,7 +153,7 @@ const sender = { type: 'string', minLength: 1, maxLength: 50, examples: ['user',
 export const MessageCreateSchema = {
   $id: 'MessageCreate',
   type: 'object',
-  properties: { sender, content: { type: 'string' } },
+  properties: { sender, content },
   required: ['sender', 'content'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
@@ -190,7 +215,7 @@ export const ListQuerySchema = {
 export const DocumentListQuerySchema = {
   $id: 'DocumentListQuery',
   type: 'object',
-  properties: { ...paging, topic_id: id, agent_id: id },
+  properties: { ...paging, topic_id: id, agent_id: id, sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Only copies of these bytes' } },
   required: ['skip', 'limit'],
 } as const satisfies JSONSchema;
 
@@ -213,21 +238,13 @@ export const ChatRequestSchema = {
   $id: 'ChatRequest',
   type: 'object',
   properties: {
-    message: { type: 'string', minLength: 1, pattern: '\\S', description: 'What the user says (not only whitespace)' },
+    message: { type: 'string', minLength: 1, maxLength: MAX_CONTENT_CHARS, pattern: '\\S', description: 'What the user says (not only whitespace)' },
     agent_id: id,
     conversation_id: { ...optionalId, description: 'Continue this conversation; omit to start a new one' },
     context: { type: ['object', 'null'], description: 'Free-form, echoed back in the response' },
     stream: { type: 'boolean', description: 'Answer as Server-Sent Events (same as Accept: text/event-stream)' },
   },
   required: ['message', 'agent_id'],
-  additionalProperties: false,
-} as const satisfies JSONSchema;
-
-export const SourceSchema = {
-  $id: 'Source',
-  type: 'object',
-  properties: { document_id: id, original_filename: { type: 'string' }, snippet: { type: 'string' } },
-  required: ['document_id', 'original_filename', 'snippet'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -242,7 +259,7 @@ export const ChatResponseSchema = {
     agent_response: { type: 'string' },
     context: { type: ['object', 'null'] },
     error: { type: 'null' },
-    runner: { type: 'string', enum: ['local', 'openai'] },
+    runner: { type: 'string', description: 'The name of the provider that answered', examples: ['local', 'openai'] },
     sources: { type: 'array', items: SourceSchema },
   },
   required: ['success', 'message', 'conversation_id', 'message_id', 'agent_response', 'context', 'error', 'runner', 'sources'],

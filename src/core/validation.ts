@@ -51,7 +51,9 @@ export function validateText<T>(schema: Schema, data: Record<string, unknown>, w
       issues.push({ loc: [...where, key], msg: 'Input should be a valid integer', type: 'int_parsing' });
       continue;
     }
-    known[key] = value;
+    const issue = typeof value === 'string' ? textIssue(value, [...where, key]) : undefined;
+    if (issue) issues.push(issue);
+    else known[key] = value;
   }
   if (issues.length) throw new ValidationError(issues);
   const validate = validator(textAjv, schema);
@@ -98,7 +100,9 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
     case 'maximum':
       return { msg: `Input should be less than or equal to ${p.limit}`, type: 'less_than_equal' };
     case 'pattern':
-      return { msg: 'String should contain a non-whitespace character', type: 'string_pattern_mismatch' };
+      return p.pattern === '\\S'
+        ? { msg: 'String should contain a non-whitespace character', type: 'string_pattern_mismatch' }
+        : { msg: `String should match pattern '${p.pattern}'`, type: 'string_pattern_mismatch' };
     case 'minProperties':
       return { msg: 'At least one field must be given', type: 'missing' };
     default:
@@ -107,10 +111,22 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
 }
 
 /**
+ * Text both backends store alike: PostgreSQL refuses NUL in text, and an unpaired UTF-16
+ * surrogate has no UTF-8 spelling (SQLite would store U+FFFD, PostgreSQL refuse it).
+ */
+export function textIssue(text: string, loc: Loc): ValidationIssue | undefined {
+  if (text.includes('\u0000')) return { loc, msg: 'String should not contain NUL characters', type: 'string_nul' };
+  if (!text.isWellFormed()) return { loc, msg: 'String should not contain unpaired surrogates', type: 'string_unicode' };
+  return undefined;
+}
+
+/**
  * What JSON Schema cannot say: a body nested past MAX_JSON_DEPTH (code walking it would
- * run out of stack) or holding a number JSON.parse turned into Infinity ("1e999").
+ * run out of stack), holding a number JSON.parse turned into Infinity ("1e999"), or text
+ * one of the backends cannot store as given (see textIssue).
  */
 function jsonShapeIssue(value: unknown, loc: Loc, depth = 0): ValidationIssue | undefined {
+  if (typeof value === 'string') return textIssue(value, loc);
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : { loc, msg: 'Input should be a finite number', type: 'finite_number' };
   }

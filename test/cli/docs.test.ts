@@ -36,7 +36,7 @@ describe('dana docs', () => {
       const uploaded = await dana(['docs', 'upload', source('notes.md', '# Notes\nhello'), '--json']);
       expect(uploaded.code, uploaded.stderr).to.equal(0);
       const document = uploaded.json;
-      expect(document).to.have.all.keys('id', 'filename', 'original_filename', 'file_size', 'mime_type', 'topic_id', 'agent_id', 'created_at', 'updated_at');
+      expect(document).to.have.all.keys('id', 'filename', 'original_filename', 'file_size', 'mime_type', 'sha256', 'text_status', 'text_error', 'topic_id', 'agent_id', 'created_at', 'updated_at');
       expect(document).to.include({ id: 1, original_filename: 'notes.md', file_size: 13, mime_type: 'text/markdown', topic_id: null, agent_id: null });
       expect(storedFiles(uploads).map((file) => path.basename(file))).to.deep.equal([document.filename]);
 

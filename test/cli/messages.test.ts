@@ -18,7 +18,7 @@ describe('dana messages', () => {
       const created = await dana(['messages', 'create', '--conversation', '1', '--sender', 'user', '--content', 'hello there', '--json']);
       expect(created.code, created.stderr).to.equal(0);
       const message = created.json;
-      expect(message).to.have.all.keys('id', 'conversation_id', 'sender', 'content', 'created_at', 'updated_at');
+      expect(message).to.have.all.keys('id', 'conversation_id', 'sender', 'content', 'sources', 'created_at', 'updated_at');
       expect(message).to.include({ id: 1, conversation_id: 1, sender: 'user', content: 'hello there' });
       const reply = (await dana(['messages', 'create', '--conversation', '1', '--sender', 'agent', '--content', 'hi', '--json'])).json;
 
@@ -35,6 +35,7 @@ describe('dana messages', () => {
         conversation_id: '1',
         sender: 'user',
         content: 'hello there',
+        sources: '',
         created_at: message.created_at,
         updated_at: message.updated_at,
       });

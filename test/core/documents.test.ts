@@ -32,7 +32,7 @@ describe('documents service', () => {
       const before = utcDay();
       const document = await uploadBytes(ctx, bytes, 'Report.PDF');
       const days = [before, utcDay()];
-      expect(document).to.have.all.keys('id', 'filename', 'original_filename', 'file_size', 'mime_type', 'topic_id', 'agent_id', 'created_at', 'updated_at');
+      expect(document).to.have.all.keys('id', 'filename', 'original_filename', 'file_size', 'mime_type', 'sha256', 'text_status', 'text_error', 'topic_id', 'agent_id', 'created_at', 'updated_at');
       expect(document).to.include({ original_filename: 'Report.PDF', file_size: bytes.length, mime_type: 'application/pdf', topic_id: null, agent_id: null });
       expect(document.filename.endsWith('.pdf')).to.equal(true);
       expect(document.filename.slice(0, -4)).to.match(UUID_V4);
@@ -248,7 +248,7 @@ describe('documents service', () => {
 
     it('sanitises a new original_filename', async () => {
       const document = await uploadBytes(ctx, 'x', 'a.txt');
-      expect((await ctx.services.documents.update(document.id, { original_filename: '../../b\u0000.txt' })).original_filename).to.equal('b.txt');
+      expect((await ctx.services.documents.update(document.id, { original_filename: '../../b\u0001.txt' })).original_filename).to.equal('b.txt');
       expect(locsOf(await ctx.services.documents.update(document.id, { original_filename: '..' }).catch((e) => e))).to.deep.equal(['body.original_filename']);
       expect(locsOf(await ctx.services.documents.update(document.id, { original_filename: '' }).catch((e) => e))).to.deep.equal(['body.original_filename']);
     });

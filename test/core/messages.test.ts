@@ -22,7 +22,7 @@ describe('messages service', () => {
   describe('create', () => {
     it('returns the Message shape, in its conversation', async () => {
       const message = await ctx.services.messages.create(conversation.id, { sender: 'user', content: 'hi' });
-      expect(message).to.have.all.keys('id', 'conversation_id', 'sender', 'content', 'created_at', 'updated_at');
+      expect(message).to.have.all.keys('id', 'conversation_id', 'sender', 'content', 'sources', 'created_at', 'updated_at');
       expect(message).to.include({ conversation_id: conversation.id, sender: 'user', content: 'hi' });
       expect(message.created_at).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(await ctx.services.messages.get(conversation.id, message.id)).to.deep.equal(message);

@@ -13,7 +13,7 @@ import {
   bodyOf, ISO_UTC, createAgent, createTopic, expectCreated, expectError, expectLocs, isLater, postFile, uploadDocument,
 } from '../helpers/api.js';
 
-const DOCUMENT_KEYS = ['id', 'filename', 'original_filename', 'file_size', 'mime_type', 'topic_id', 'agent_id', 'created_at', 'updated_at'];
+const DOCUMENT_KEYS = ['id', 'filename', 'original_filename', 'file_size', 'mime_type', 'sha256', 'text_status', 'text_error', 'topic_id', 'agent_id', 'created_at', 'updated_at'];
 const UUID_V4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 const NOT_ALLOWED = 'File type not allowed. Allowed types: .csv, .docx, .json, .md, .pdf, .txt';
 const MiB = 1024 * 1024;

@@ -4,7 +4,7 @@ import {
   bodyOf, ISO_UTC, createConversation, createMessage, expectCreated, expectError, expectLocs, isLater,
 } from '../helpers/api.js';
 
-const MESSAGE_KEYS = ['id', 'conversation_id', 'sender', 'content', 'created_at', 'updated_at'];
+const MESSAGE_KEYS = ['id', 'conversation_id', 'sender', 'content', 'sources', 'created_at', 'updated_at'];
 
 describe('REST messages', () => {
   let server: TestServer;

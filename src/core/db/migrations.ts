@@ -104,4 +104,51 @@ export const MIGRATIONS: Migration[] = [
       });
     },
   },
+  {
+    // Each document's digest (copies of the same bytes are found by it), the sources a chat
+    // reply quoted, model providers (endpoints and the names of their key variables, never
+    // keys), and API tokens (only their SHA-256 is stored).
+    name: '003_providers_tokens_digests_sources',
+    async up(knex) {
+      await knex.schema.alterTable('documents', (table) => {
+        table.string('sha256', 64).nullable().index();
+      });
+      await knex.schema.alterTable('messages', (table) => {
+        table.text('sources').nullable();
+      });
+      await knex.schema.createTable('providers', (table) => {
+        table.increments('id').primary();
+        table.string('name', 50).notNullable().unique();
+        table.text('base_url').notNullable();
+        table.string('api_key_env', 200).nullable();
+        table.string('model', 200).nullable();
+        table.boolean('is_default').notNullable().defaultTo(false);
+        timestamps(table);
+      });
+      await knex.schema.createTable('api_tokens', (table) => {
+        table.increments('id').primary();
+        table.string('name', 100).notNullable().unique();
+        table.string('token_hash', 64).notNullable().unique();
+        table.boolean('read_only').notNullable().defaultTo(false);
+        table.timestamp('created_at', { useTz: true, precision: 3 }).notNullable();
+        table.timestamp('last_used_at', { useTz: true, precision: 3 }).nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('api_tokens');
+      await knex.schema.dropTableIfExists('providers');
+      await knex.schema.alterTable('messages', (table) => table.dropColumn('sources'));
+      await knex.schema.alterTable('documents', (table) => table.dropColumn('sha256'));
+    },
+  },
+  {
+    // A document with no text (an empty file) was "empty"; it is now simply "indexed".
+    name: '004_text_status_empty_is_indexed',
+    async up(knex) {
+      await knex('documents').where('text_status', 'empty').update({ text_status: 'indexed' });
+    },
+    async down() {
+      // "indexed" cannot tell which documents were empty; nothing to undo.
+    },
+  },
 ];

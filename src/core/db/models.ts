@@ -9,7 +9,7 @@ import { isoTimestamp, nextTimestamp, toAgent, toConversation, toDocument, toMes
 
 const require = createRequire(import.meta.url);
 
-export type TextStatus = 'pending' | 'indexed' | 'empty' | 'failed';
+export type TextStatus = 'pending' | 'indexed' | 'failed';
 
 function defineModels() {
   const { Model } = require('objection') as typeof import('objection');
@@ -76,9 +76,10 @@ function defineModels() {
     file_path!: string;
     file_size!: number;
     mime_type!: string;
+    sha256!: string;
     topic_id!: number | null;
     agent_id!: number | null;
-    /** pending (not read yet), indexed, empty (no text), or failed (see text_error). */
+    /** pending (not read yet), indexed (searchable, possibly no text at all), or failed (see text_error). */
     text_status!: TextStatus;
     text_error!: string | null;
 
@@ -109,9 +110,11 @@ function defineModels() {
 
   class MessageModel extends BaseModel {
     static override tableName = 'messages';
+    static override jsonAttributes = ['sources'];
     conversation_id!: number;
     sender!: string;
     content!: string;
+    sources!: Array<Record<string, unknown>> | null;
 
     static override relationMappings = () => ({
       conversation: { relation: Model.BelongsToOneRelation, modelClass: ConversationModel, join: { from: 'messages.conversation_id', to: 'conversations.id' } },

@@ -1,6 +1,6 @@
 // Database rows as the API shows them, and the timestamps Dana writes. Plain functions with
 // no ORM behind them: commands that only read never load knex or objection.
-import type { Agent, Conversation, Document, Message, Topic } from '../schemas.js';
+import type { Agent, Conversation, Document, Message, Source, Topic } from '../schemas.js';
 
 type Row = Record<string, unknown>;
 
@@ -56,6 +56,9 @@ export function toDocument(row: Row): Document {
     // PostgreSQL returns bigint columns as strings.
     file_size: Number(row.file_size),
     mime_type: row.mime_type as string,
+    sha256: row.sha256 as string,
+    text_status: row.text_status as Document['text_status'],
+    text_error: (row.text_error ?? null) as string | null,
     topic_id: optionalId(row.topic_id),
     agent_id: optionalId(row.agent_id),
     created_at: isoTimestamp(row.created_at),
@@ -79,6 +82,7 @@ export function toMessage(row: Row): Message {
     conversation_id: Number(row.conversation_id),
     sender: row.sender as string,
     content: row.content as string,
+    sources: row.sources === null || row.sources === undefined ? null : (jsonObject(row.sources) as unknown as Source[]),
     created_at: isoTimestamp(row.created_at),
     updated_at: isoTimestamp(row.updated_at),
   };

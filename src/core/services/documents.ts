@@ -50,8 +50,8 @@ export class DocumentService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
-    const { skip, limit, topic_id, agent_id } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
-    return readPage(this.deps.sql, 'documents', { topic_id, agent_id }, { skip, limit }, toDocument);
+    const { skip, limit, topic_id, agent_id, sha256 } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
+    return readPage(this.deps.sql, 'documents', { topic_id, agent_id, sha256: sha256?.toLowerCase() }, { skip, limit }, toDocument);
   }
 
   async get(id: number): Promise<Document> {
@@ -91,6 +91,7 @@ export class DocumentService {
           file_path: staged.relativePath,
           file_size: staged.size,
           mime_type: staged.mimeType,
+          sha256: staged.sha256,
           topic_id: fields.topic_id ?? null,
           agent_id: fields.agent_id ?? null,
           text_status: 'pending',
@@ -103,8 +104,8 @@ export class DocumentService {
     await files.settle(staged);
     // Stored: now its text. Should this be cut short (a crash), the document stays "pending"
     // and is indexed before the next chat that needs it.
-    await this.indexText(document.id, document.file_path).catch(() => undefined);
-    return document.toApi();
+    const outcome = await this.indexText(document.id, document.file_path).catch(() => undefined);
+    return { ...document.toApi(), text_status: outcome?.status ?? 'pending', text_error: outcome?.error ?? null };
   }
 
   /**
@@ -181,7 +182,7 @@ export class DocumentService {
       const text = await openText(files.resolve(relativePath), path.extname(relativePath).toLowerCase());
       return await knex.transaction(async (trx) => {
         const passages = await index.index(trx, id, text);
-        const status: TextStatus = passages ? 'indexed' : 'empty';
+        const status: TextStatus = 'indexed';
         await trx('documents').where('id', id).update({ text_status: status, text_error: null });
         return { status, error: null, passages };
       });

@@ -28,7 +28,7 @@ export type Db = Knex | Knex.Transaction;
 export async function readPage<T>(
   sql: SqlRunner,
   table: string,
-  filters: Record<string, number | undefined>,
+  filters: Record<string, number | string | undefined>,
   paging: { skip: number; limit: number },
   toApi: (row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {

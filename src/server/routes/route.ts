@@ -5,7 +5,7 @@ import type { Context, Middleware } from 'koa';
 import { Router } from '@koa/router';
 import compose from 'koa-compose';
 import { ValidationError } from '../../core/errors.js';
-import type { Page } from '../../core/schemas.js';
+import { MAX_ID, type Page } from '../../core/schemas.js';
 import { readJsonBody } from '../middleware/json-body.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -45,7 +45,7 @@ export interface Route {
 }
 
 const PATH_PARAM = /\{(\w+)\}/g;
-const POSITIVE_INTEGER = /^[1-9]\d{0,15}$/;
+const POSITIVE_INTEGER = /^[1-9]\d{0,9}$/;
 
 export function pathParams(path: string): string[] {
   return [...path.matchAll(PATH_PARAM)].map((match) => match[1]);
@@ -112,7 +112,7 @@ function parseParams(names: string[], raw: Record<string, string>): Record<strin
   const issues = [];
   for (const name of names) {
     const value = raw[name];
-    if (POSITIVE_INTEGER.test(value)) params[name] = Number(value);
+    if (POSITIVE_INTEGER.test(value) && Number(value) <= MAX_ID) params[name] = Number(value);
     else issues.push({ loc: ['path', name], msg: 'Input should be a positive integer', type: 'int_parsing' });
   }
   if (issues.length) throw new ValidationError(issues);
