@@ -41,9 +41,9 @@ export class AgentService {
   async update(id: number, input: unknown): Promise<Agent> {
     const changes = validateBody<AgentUpdate>(AgentUpdateSchema, trimFields(input, ['name']));
     if (changes.config) await this.checkConfig(changes.config);
+    else await this.checkProvider((await this.get(id)).config.provider);
     return this.deps.knex.transaction(async (trx) => {
       const agent = await findOr404(this.deps.models.Agent.query(trx).findById(id), 'Agent');
-      if (!changes.config) await this.checkProvider(agent.config.provider);
       return (await agent.$query(trx).patchAndFetch(changes)).toApi();
     });
   }
