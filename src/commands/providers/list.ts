@@ -4,8 +4,8 @@ import type { Provider } from '../../core/schemas.js';
 
 const COLUMNS: Array<Column<Provider>> = [
   { header: 'NAME', get: (p) => p.name },
-  { header: 'BASE URL', get: (p) => p.base_url ?? '(offline)', maxWidth: 50 },
-  { header: 'KEY VARIABLE', get: (p) => (p.api_key_env ? `${p.api_key_env}${p.has_key ? '' : ' (not set)'}` : '') },
+  { header: 'URL', get: (p) => p.base_url ?? '(offline)', maxWidth: 50 },
+  { header: 'KEY', get: (p) => (p.api_key_env ? `${p.api_key_env}${p.has_key ? '' : ' (not set)'}` : '') },
   { header: 'MODEL', get: (p) => p.model },
   { header: 'DEFAULT', get: (p) => (p.is_default ? 'yes' : '') },
 ];

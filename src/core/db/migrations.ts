@@ -196,7 +196,7 @@ export const MIGRATIONS: Migration[] = [
 
 /** A provider name (a-z 0-9 _ -, at most 50) from an agent's name. */
 function slugify(name: string, id: number): string {
-  const slug = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  const slug = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
   return slug || `agent-${id}`;
 }
 
