@@ -7,6 +7,7 @@ import { testConfig } from '../helpers/context.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { startTestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/temp.js';
+import { bodyOf } from '../helpers/chat.js';
 import { createContext } from '../../src/core/context.js';
 
 describe('dana providers', () => {
@@ -84,7 +85,7 @@ describe('dana providers', () => {
     try {
       const added = await danaIn(server.context.home)(['providers', 'add', 'ollama', '--base-url', 'http://127.0.0.1:11434/v1']);
       expect(added.code, added.stderr).to.equal(0);
-      const listed = await (await server.api('/api/providers/')).json();
+      const listed = await bodyOf(await server.api('/api/providers/'));
       expect(listed.map((p: { name: string }) => p.name)).to.include('ollama');
     } finally {
       await server.close();

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { json, startTestServer, type TestServer } from '../helpers/server.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
+import { bodyOf } from '../helpers/chat.js';
 
 describe('/api/providers', () => {
   let server: TestServer;
@@ -45,15 +46,15 @@ describe('/api/providers', () => {
     for (const config of attempts) {
       const created = await server.api('/api/agents/', json('POST', { name: 'Mallory', description: '', config }));
       expect(created.status).to.equal(422);
-      const body = await created.json();
+      const body = await bodyOf(created);
       expect(body.detail[0].loc.slice(0, 2)).to.deep.equal(['body', 'config']);
       expect(body.detail[0].msg).to.include('dana providers add');
     }
-    const agent = await (await server.api('/api/agents/', json('POST', { name: 'Mallory', description: '', config: {} }))).json();
+    const agent = await bodyOf(await server.api('/api/agents/', json('POST', { name: 'Mallory', description: '', config: {} })));
     const patched = await server.api(`/api/agents/${agent.id}`, json('PATCH', { config: { base_url: attacker.baseUrl, api_key_env: 'OPENAI_API_KEY' } }));
     expect(patched.status).to.equal(422);
     const chat = await server.api('/api/chat/', json('POST', { message: 'hi', agent_id: agent.id }));
-    expect((await chat.json()).runner).to.equal('local');
+    expect((await bodyOf(chat)).runner).to.equal('local');
     expect(attacker.requests).to.have.length(0);
   });
 });
