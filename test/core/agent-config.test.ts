@@ -102,4 +102,10 @@ describe('agent config checks', () => {
     const repointed = await ctx.services.agents.update(agent.id, { name: 'Renamed', config: { provider: 'local' } });
     expect(repointed).to.include({ name: 'Renamed' });
   });
+
+  it('reads a stored "provider": null (configs written before they were checked) as no provider', async () => {
+    await ctx.knex('agents').where({ id: existing.id }).update({ config: JSON.stringify({ provider: null }) });
+    expect(await ctx.services.agents.update(existing.id, { name: 'Renamed' })).to.include({ name: 'Renamed' });
+    expect((await ctx.services.chat.send({ message: 'hi', agent_id: existing.id })).runner).to.equal('local');
+  });
 });

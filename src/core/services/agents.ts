@@ -76,7 +76,7 @@ export class AgentService {
   }
 
   private async checkProvider(name: unknown): Promise<void> {
-    if (name === undefined || (typeof name === 'string' && (await this.deps.providers.find(name)))) return;
+    if (name === undefined || name === null || (typeof name === 'string' && (await this.deps.providers.find(name)))) return;
     throw ValidationError.field(['body', 'config', 'provider'], `Provider ${JSON.stringify(name)} does not exist (see dana providers list)`, 'foreign_key');
   }
 }

@@ -72,7 +72,8 @@ export class ProviderService {
    */
   async resolve(chosen: unknown): Promise<ProviderSettings> {
     const all = await this.all();
-    if (chosen === undefined) return all.find((provider) => provider.is_default) ?? all[0];
+    // Configs written before they were checked may say null for "not set".
+    if (chosen === undefined || chosen === null) return all.find((provider) => provider.is_default) ?? all[0];
     const found = typeof chosen === 'string' ? all.find((provider) => provider.name === chosen) : undefined;
     if (!found) {
       throw new RunnerError(`provider ${JSON.stringify(chosen)} does not exist (see dana providers list, and point the agent at another with dana agents update)`);
