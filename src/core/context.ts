@@ -15,6 +15,7 @@ import { MessageService } from './services/messages.js';
 import { ChatService } from './chat/service.js';
 import { PassageIndex } from './search/index.js';
 import { DatabaseService } from './services/database.js';
+import { ProviderService } from './services/providers.js';
 
 export interface Services {
   agents: AgentService;
@@ -24,6 +25,7 @@ export interface Services {
   messages: MessageService;
   chat: ChatService;
   database: DatabaseService;
+  providers: ProviderService;
 }
 
 export interface DanaContext {
@@ -73,14 +75,16 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
     const documents = new DocumentService(deps);
     const messages = new MessageService(deps);
+    const providers = new ProviderService(extend({ env: config.env }));
     const services: Services = {
-      agents: new AgentService(deps),
+      agents: new AgentService(extend({ providers })),
       topics: new TopicService(deps),
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService(extend({ documents, messages, env: config.env })),
+      chat: new ChatService(extend({ documents, messages, providers, env: config.env })),
       database: new DatabaseService(extend({ config })),
+      providers,
     };
     let closed = false;
     return {

@@ -24,9 +24,39 @@ const name = {
 const title = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const config = {
   type: 'object',
-  description: 'Free-form JSON object, stored and returned exactly. See the chat runner settings.',
+  description: 'JSON object, stored and returned exactly. Dana reads the keys listed; any other key is kept as given.',
   examples: [{ provider: 'local', topic_ids: [1] }],
 } as const;
+
+/** A provider's name: what `config.provider` and `dana providers …` use. */
+export const PROVIDER_NAME_PATTERN = '^[a-z0-9_-]{1,50}$';
+export const MAX_TOPIC_IDS = 1000;
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+export const MAX_TOKENS_LIMIT = 32_768;
+
+/**
+ * The agent config keys Dana reads, checked on create and update. Other keys are allowed
+ * and stored as given; `base_url` and `api_key_env` are refused by the agent service (a
+ * client must not choose where a key is sent).
+ */
+const agentConfig = {
+  ...config,
+  properties: {
+    provider: { type: 'string', pattern: PROVIDER_NAME_PATTERN, description: 'The provider that answers (default: the provider marked default, else "local")' },
+    model: { type: 'string', description: "The model to ask (default: the provider's model)" },
+    temperature: { type: 'number', minimum: 0, maximum: 2 },
+    max_tokens: { type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, description: 'Default 4096' },
+    system_prompt: { type: 'string', maxLength: MAX_SYSTEM_PROMPT_CHARS },
+    timeout: { type: 'number', minimum: 1, maximum: 600, description: "Seconds for the whole reply (default 120)" },
+    topic_ids: {
+      type: 'array', items: id, maxItems: MAX_TOPIC_IDS, uniqueItems: true,
+      description: 'Topics whose documents the agent also answers from (existing topics, distinct)',
+    },
+  },
+} as const;
+
+/** The keys of an agent's config that Dana reads (the CLI warns about the others). */
+export const AGENT_CONFIG_KEYS: readonly string[] = Object.keys(agentConfig.properties);
 
 export const AgentSchema = {
   $id: 'Agent',
@@ -39,7 +69,7 @@ export const AgentSchema = {
 export const AgentCreateSchema = {
   $id: 'AgentCreate',
   type: 'object',
-  properties: { name, description: { type: 'string' }, config },
+  properties: { name, description: { type: 'string' }, config: agentConfig },
   required: ['name', 'description', 'config'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
@@ -234,6 +264,36 @@ export const DeletedSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+export const ProviderSchema = {
+  $id: 'Provider',
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: PROVIDER_NAME_PATTERN, examples: ['local', 'openai', 'ollama'] },
+    base_url: { type: ['string', 'null'], description: 'The OpenAI-compatible endpoint; null for the offline runner "local"' },
+    api_key_env: { type: ['string', 'null'], description: 'The environment variable holding the key (never the key itself)' },
+    has_key: { type: 'boolean', description: "Whether that variable is set in the server's environment" },
+    model: { type: ['string', 'null'], description: "The model used when an agent's config names none" },
+    is_default: { type: 'boolean', description: 'Answers for agents whose config names no provider' },
+  },
+  required: ['name', 'base_url', 'api_key_env', 'has_key', 'model', 'is_default'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+/** `dana providers add` (all but name optional on update). */
+export const ProviderInputSchema = {
+  $id: 'ProviderInput',
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: PROVIDER_NAME_PATTERN },
+    base_url: { type: 'string', minLength: 1, maxLength: 2000 },
+    api_key_env: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_]{0,199}$' },
+    model: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
+    is_default: { type: 'boolean' },
+  },
+  required: ['name'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export const ChatRequestSchema = {
   $id: 'ChatRequest',
   type: 'object',
@@ -286,6 +346,8 @@ export type ListQuery = FromSchema<typeof ListQuerySchema>;
 export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
 export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
 export type Deleted = FromSchema<typeof DeletedSchema>;
+export type Provider = FromSchema<typeof ProviderSchema>;
+export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;
 export type Source = FromSchema<typeof SourceSchema>;
 export type ChatResponse = FromSchema<typeof ChatResponseSchema>;

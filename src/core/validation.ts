@@ -103,6 +103,10 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
       return p.pattern === '\\S'
         ? { msg: 'String should contain a non-whitespace character', type: 'string_pattern_mismatch' }
         : { msg: `String should match pattern '${p.pattern}'`, type: 'string_pattern_mismatch' };
+    case 'maxItems':
+      return { msg: `List should have at most ${p.limit} items`, type: 'too_long' };
+    case 'uniqueItems':
+      return { msg: `List should not repeat items (items ${p.j} and ${p.i} are the same)`, type: 'list_unique' };
     case 'minProperties':
       return { msg: 'At least one field must be given', type: 'missing' };
     default:

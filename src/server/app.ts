@@ -15,6 +15,7 @@ import { documentRoutes } from './routes/documents.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { chatRoutes } from './routes/chat.js';
+import { providerRoutes } from './routes/providers.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -35,6 +36,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger): 
     ...conversationRoutes(services),
     ...messageRoutes(services),
     ...chatRoutes(services, logger),
+    ...providerRoutes(services),
   ];
 }
 

@@ -6,7 +6,7 @@ import type { Agent } from '../../src/core/schemas.js';
 import type { TestServer } from '../helpers/server.js';
 import { json, startTestServer } from '../helpers/server.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
-import { NOTHING_STORED, SseParser, bodyOf, createAgent, fixture, readEvents, sleep, storedCounts, upload, waitFor, type SseEvent } from '../helpers/chat.js';
+import { NOTHING_STORED, SseParser, addProvider, bodyOf, createAgent, fixture, readEvents, sleep, storedCounts, upload, waitFor, type SseEvent } from '../helpers/chat.js';
 
 const REPLY = 'Chlorophyll captures light, says the fake model.';
 const RESPONSE_KEYS = ['success', 'message', 'conversation_id', 'message_id', 'agent_response', 'context', 'error', 'runner', 'sources'];
@@ -25,12 +25,14 @@ describe('POST /api/chat', () => {
   beforeEach(async () => {
     server = await startTestServer();
     librarian = await createAgent(server.context, {}, 'Librarian');
+    await addProvider(server.context, 'fake', fake.baseUrl);
+    await addProvider(server.context, 'unreachable', 'http://127.0.0.1:1/v1');
     await upload(server.context, 'photosynthesis.pdf', fixture('photosynthesis.pdf'), { agent_id: librarian.id });
   });
   afterEach(() => server.close());
 
   function modelAgent(model = 'fake', extra: Record<string, unknown> = {}): Promise<Agent> {
-    return createAgent(server.context, { provider: 'openai', base_url: fake.baseUrl, model, timeout: 1, ...extra }, `Model ${model}`);
+    return createAgent(server.context, { provider: 'fake', model, timeout: 1, ...extra }, `Model ${model}`);
   }
 
   function chat(body: Record<string, unknown>, headers: Record<string, string> = {}, path = '/api/chat/'): Promise<Response> {
@@ -63,10 +65,10 @@ describe('POST /api/chat', () => {
       expect(body.message_id).to.equal(conversation.messages[1].id);
     });
 
-    it("answers with the model's reply and runner \"openai\"", async () => {
+    it("answers with the model's reply and the provider's name as the runner", async () => {
       const agent = await modelAgent();
       const body = await bodyOf(await chat({ message: 'hi', agent_id: agent.id }));
-      expect(body).to.include({ agent_response: REPLY, runner: 'openai' });
+      expect(body).to.include({ agent_response: REPLY, runner: 'fake' });
     });
   });
 
@@ -124,7 +126,7 @@ describe('POST /api/chat', () => {
     });
 
     it('answers 502 when the model is unreachable', async () => {
-      const agent = await modelAgent('fake', { base_url: 'http://127.0.0.1:1/v1' });
+      const agent = await modelAgent('fake', { provider: 'unreachable' });
       const response = await chat({ message: 'hi', agent_id: agent.id });
       expect(response.status).to.equal(502);
       expect((await bodyOf(response)).detail).to.match(/^Agent runner failed: /);
@@ -152,7 +154,7 @@ describe('POST /api/chat', () => {
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^text\/event-stream/);
       const done = expectCompleteStream(await readEvents(response));
-      expect(done).to.include({ success: true, agent_response: REPLY, runner: 'openai', message: 'hi' });
+      expect(done).to.include({ success: true, agent_response: REPLY, runner: 'fake', message: 'hi' });
       const { messages } = await server.context.services.conversations.get(done.conversation_id);
       expect(messages.map((m) => m.content)).to.deep.equal(['hi', REPLY]);
       expect(done.message_id).to.equal(messages[1].id);
@@ -256,7 +258,8 @@ describe('POST /api/chat', () => {
       const pacedModel = await startFakeOpenAi('one two three four five six seven eight nine ten', 80);
       const paced = pacedModel.paced;
       try {
-        const agent = await createAgent(server.context, { provider: 'openai', base_url: pacedModel.baseUrl, model: 'paced', timeout: 30 }, 'Paced');
+        await addProvider(server.context, 'paced', pacedModel.baseUrl);
+        const agent = await createAgent(server.context, { provider: 'paced', model: 'paced', timeout: 30 }, 'Paced');
         expect(await leaveAfterFirstDelta(agent.id)).to.equal('one ');
         // The whole reply would have taken about 0.9 s.
         await waitFor(() => paced.cutShort + paced.finished > 0, 3000, 'the model request to end');

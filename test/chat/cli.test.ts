@@ -39,9 +39,13 @@ describe('dana chat', () => {
     };
     agents.librarian = await create('Librarian', {});
     agents.other = await create('Other', {});
-    agents.unreachable = await create('Unreachable', { base_url: 'http://127.0.0.1:1/v1', model: 'fake', timeout: 2 });
-    agents.model = await create('Model', { provider: 'openai', base_url: fake.baseUrl, model: 'fake', timeout: 5 });
-    agents.stalling = await create('Stalling', { provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 1 });
+    for (const [name, url] of [['unreachable', 'http://127.0.0.1:1/v1'], ['fake', fake.baseUrl]]) {
+      const added = await dana(['providers', 'add', name, '--base-url', url]);
+      expect(added.code, added.stderr).to.equal(0);
+    }
+    agents.unreachable = await create('Unreachable', { provider: 'unreachable', model: 'fake', timeout: 2 });
+    agents.model = await create('Model', { provider: 'fake', model: 'fake', timeout: 5 });
+    agents.stalling = await create('Stalling', { provider: 'fake', model: 'slow', timeout: 1 });
     const uploaded = await dana(['docs', 'upload', path.join(FIXTURES, 'photosynthesis.pdf'), path.join(FIXTURES, 'volcanoes.docx'), '--agent', String(agents.librarian), '--json']);
     expect(uploaded.code, uploaded.stderr).to.equal(0);
   });
@@ -151,7 +155,7 @@ describe('dana chat', () => {
 
     it('stops on Ctrl-C (SIGINT) mid-reply, storing nothing', async () => {
       const before = (await dana(['conversations', 'list', '--json'])).json.length;
-      await dana(['agents', 'update', String(agents.stalling), '--config', JSON.stringify({ provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 30 })]);
+      await dana(['agents', 'update', String(agents.stalling), '--config', JSON.stringify({ provider: 'fake', model: 'slow', timeout: 30 })]);
       try {
         const child = spawn(process.execPath, [DANA_BIN, 'chat', '--agent', String(agents.stalling), '-m', 'hi'], {
           env: cleanEnv({ DANA_HOME: home }),
@@ -174,7 +178,7 @@ describe('dana chat', () => {
         expect(code, stderr).to.equal(130);
         expect(stderr).to.not.match(/^\s+at /m);
       } finally {
-        await dana(['agents', 'update', String(agents.stalling), '--config', JSON.stringify({ provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 1 })]);
+        await dana(['agents', 'update', String(agents.stalling), '--config', JSON.stringify({ provider: 'fake', model: 'slow', timeout: 1 })]);
       }
       expect((await dana(['conversations', 'list', '--json'])).json).to.have.length(before);
     });

@@ -221,11 +221,12 @@ describe('chat with the local runner', () => {
       expect(results[0].error).to.be.a('string').and.not.equal('');
     });
 
-    it('indexes, on the next chat, documents stored before text search existed', async () => {
+    it('never parses files during a chat: a pending document stays pending', async () => {
       const txt = await upload(ctx, 'notes.txt', 'Quokkas live on Rottnest.', { agent_id: agent.id });
       await ctx.knex('passages').delete();
       await ctx.knex('documents').update({ text_status: 'pending' });
-      expect(sourceIds(await send('quokkas Rottnest'))).to.deep.equal([txt.id]);
+      expect(sourceIds(await send('quokkas Rottnest'))).to.deep.equal([]);
+      expect((await ctx.services.documents.get(txt.id)).text_status).to.equal('pending');
     });
   });
 });

@@ -6,7 +6,7 @@ import type { TestContext } from '../helpers/context.js';
 import { RunnerError } from '../../src/core/errors.js';
 import { openTestContext } from '../helpers/context.js';
 import { promptOf, startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
-import { NOTHING_STORED, createAgent, fixture, rejectionOf, storedCounts, timed, upload } from '../helpers/chat.js';
+import { NOTHING_STORED, addProvider, createAgent, fixture, rejectionOf, storedCounts, timed, upload } from '../helpers/chat.js';
 
 const REPLY = 'Chlorophyll captures light, says the fake model.';
 const SYSTEM_PROMPT = 'You are a careful botanist who cites documents.';
@@ -25,22 +25,25 @@ describe('chat with the OpenAI-compatible runner', () => {
   });
   afterEach(() => ctx?.close());
 
-  /** The config of an agent talking to the fake server. */
+  /** The config of an agent talking to the fake server (provider "fake"). */
   function modelConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { provider: 'openai', base_url: fake.baseUrl, model: 'fake', system_prompt: SYSTEM_PROMPT, temperature: 0.2, max_tokens: 50, timeout: 1, ...extra };
+    return { provider: 'fake', model: 'fake', system_prompt: SYSTEM_PROMPT, temperature: 0.2, max_tokens: 50, timeout: 1, ...extra };
   }
 
+  /** An agent on a fresh database where provider "fake" is the fake server (its key in MODEL_KEY, when set). */
   async function agentWith(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<Agent> {
     ctx = await openTestContext(env);
+    await addProvider(ctx, 'fake', fake.baseUrl, env.MODEL_KEY ? { api_key_env: 'MODEL_KEY' } : {});
+    await addProvider(ctx, 'unreachable', 'http://127.0.0.1:1/v1');
     return createAgent(ctx, config);
   }
 
   describe('replies', () => {
-    it('assembles a streamed reply exactly and says runner "openai"', async () => {
+    it('assembles a streamed reply exactly and names the provider as the runner', async () => {
       const agent = await agentWith(modelConfig());
       const response = await ctx.services.chat.send({ message: 'How do plants eat?', agent_id: agent.id });
       expect(response.agent_response).to.equal(REPLY);
-      expect(response.runner).to.equal('openai');
+      expect(response.runner).to.equal('fake');
       expect(fake.requests).to.have.length(1);
       expect(fake.requests[0].body.stream).to.equal(true);
     });
@@ -56,15 +59,7 @@ describe('chat with the OpenAI-compatible runner', () => {
       }
       expect(deltas.length).to.be.greaterThan(1);
       expect(deltas.join('')).to.equal(REPLY);
-      expect(done).to.include({ agent_response: REPLY, runner: 'openai' });
-    });
-
-    it('works without streaming when the config says "stream": false', async () => {
-      const agent = await agentWith(modelConfig({ stream: false }));
-      const response = await ctx.services.chat.send({ message: 'How do plants eat?', agent_id: agent.id });
-      expect(response).to.include({ agent_response: REPLY, runner: 'openai' });
-      expect(fake.requests).to.have.length(1);
-      expect(fake.requests[0].body.stream).to.not.equal(true);
+      expect(done).to.include({ agent_response: REPLY, runner: 'fake' });
     });
 
     it('stores the reply like any other turn', async () => {
@@ -122,77 +117,37 @@ describe('chat with the OpenAI-compatible runner', () => {
   });
 
   describe('which runner a config chooses', () => {
-    it('uses the model when there is no provider but a base_url', async () => {
-      const config = modelConfig();
-      delete config.provider;
-      const agent = await agentWith(config);
-      const response = await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
-      expect(response).to.include({ runner: 'openai', agent_response: REPLY });
-      expect(fake.requests).to.have.length(1);
-    });
-
-    it('uses the model when there is no provider but OPENAI_API_KEY is set', async () => {
-      const agent = await agentWith({ model: 'fake' }, { OPENAI_API_KEY: 'sk-test' });
-      expect((await ctx.services.chat.runnerFor(agent)).name).to.equal('openai');
-    });
-
-    it('sends the key from OPENAI_API_KEY as a Bearer token', async () => {
-      const config = modelConfig();
-      delete config.provider;
-      const agent = await agentWith(config, { OPENAI_API_KEY: 'sk-test' });
-      const response = await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
-      expect(response.runner).to.equal('openai');
-      expect(fake.requests[0].headers.authorization).to.equal('Bearer sk-test');
-    });
-
-    it('reads the key from the variable named by api_key_env', async () => {
-      const agent = await agentWith({ model: 'fake', api_key_env: 'MY_LLM_KEY' }, { MY_LLM_KEY: 'sk-mine' });
-      expect((await ctx.services.chat.runnerFor(agent)).name).to.equal('openai');
-    });
-
-    it('sends the key from the variable named by api_key_env, not OPENAI_API_KEY', async () => {
-      const agent = await agentWith(modelConfig({ api_key_env: 'MY_LLM_KEY' }), { MY_LLM_KEY: 'sk-mine', OPENAI_API_KEY: 'sk-not-this-one' });
-      await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
-      expect(fake.requests[0].headers.authorization).to.equal('Bearer sk-mine');
-    });
-
-    it('answers locally when api_key_env names a variable that is not set, even with OPENAI_API_KEY', async () => {
-      const agent = await agentWith({ model: 'fake', api_key_env: 'MY_LLM_KEY' }, { OPENAI_API_KEY: 'sk-test' });
-      expect((await ctx.services.chat.send({ message: 'hi', agent_id: agent.id })).runner).to.equal('local');
-    });
-
-    it('answers locally with provider "local", even with a key and a base_url', async () => {
+    it('answers locally with provider "local"', async () => {
       const agent = await agentWith(modelConfig({ provider: 'local' }), { OPENAI_API_KEY: 'sk-test' });
       const response = await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
       expect(response.runner).to.equal('local');
       expect(fake.requests).to.have.length(0);
     });
 
-    it('answers locally with no provider, no base_url and no key', async () => {
-      const agent = await agentWith({ model: 'fake', temperature: 0.2 });
+    it('answers locally with no provider, even with OPENAI_API_KEY set', async () => {
+      const agent = await agentWith({ model: 'fake', temperature: 0.2 }, { OPENAI_API_KEY: 'sk-test' });
       const response = await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
       expect(response.runner).to.equal('local');
       expect(fake.requests).to.have.length(0);
     });
 
-    it('fails with RunnerError for an unknown provider, storing nothing', async () => {
-      const agent = await agentWith(modelConfig({ provider: 'skynet' }));
-      const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
-      expect(error).to.be.instanceOf(RunnerError);
-      expect(error.message).to.match(/^Agent runner failed: .*skynet/);
-      expect(await storedCounts(ctx)).to.deep.equal(NOTHING_STORED);
+    it('sends the key from the variable the provider names, not OPENAI_API_KEY', async () => {
+      const agent = await agentWith(modelConfig(), { MODEL_KEY: 'sk-mine', OPENAI_API_KEY: 'sk-not-this-one' });
+      await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
+      expect(fake.requests[0].headers.authorization).to.equal('Bearer sk-mine');
     });
 
-    it('fails with RunnerError naming the variable when provider "openai" has neither a key nor a base_url', async () => {
-      const agent = await agentWith({ provider: 'openai', model: 'fake' });
-      const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
-      expect(error).to.be.instanceOf(RunnerError);
-      expect(error.message).to.include('OPENAI_API_KEY');
-      expect(await storedCounts(ctx)).to.deep.equal(NOTHING_STORED);
+    it("uses the provider's model when the agent names none", async () => {
+      ctx = await openTestContext();
+      await addProvider(ctx, 'fake', fake.baseUrl, { model: 'provider-model' });
+      const agent = await createAgent(ctx, { provider: 'fake' });
+      await ctx.services.chat.send({ message: 'hi', agent_id: agent.id });
+      expect(fake.requests[0].body.model).to.equal('provider-model');
     });
 
-    it('fails with RunnerError for a setting of the wrong type', async () => {
-      const agent = await agentWith(modelConfig({ temperature: 'hot' }));
+    it('fails with RunnerError for a stored setting of the wrong type (configs written before they were checked)', async () => {
+      const agent = await agentWith(modelConfig());
+      await ctx.knex('agents').where({ id: agent.id }).update({ config: JSON.stringify(modelConfig({ temperature: 'hot' })) });
       const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
       expect(error).to.be.instanceOf(RunnerError);
       expect(error.message).to.include('temperature');
@@ -209,7 +164,7 @@ describe('chat with the OpenAI-compatible runner', () => {
       expect(await storedCounts(ctx)).to.deep.equal(NOTHING_STORED);
     });
 
-    it('gives up on a model that never answers after the timeout (1 s), well under 5 s', async () => {
+    it('gives up on a model that never answers at the deadline (1 s), well under 5 s', async () => {
       const agent = await agentWith(modelConfig({ model: 'hang' }));
       const { ms, error } = await timed(() => ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
       expect(error).to.be.instanceOf(RunnerError);
@@ -228,7 +183,7 @@ describe('chat with the OpenAI-compatible runner', () => {
     });
 
     it('reports an unreachable base_url as a RunnerError', async () => {
-      const agent = await agentWith(modelConfig({ base_url: 'http://127.0.0.1:1/v1' }));
+      const agent = await agentWith(modelConfig({ provider: 'unreachable' }));
       const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
       expect(error).to.be.instanceOf(RunnerError);
       expect(error.message).to.match(/^Agent runner failed: .*127\.0\.0\.1:1/);
@@ -238,7 +193,9 @@ describe('chat with the OpenAI-compatible runner', () => {
     it('treats an empty reply as a failure', async () => {
       const silent = await startFakeOpenAi('');
       try {
-        const agent = await agentWith(modelConfig({ base_url: silent.baseUrl }));
+        ctx = await openTestContext();
+        await addProvider(ctx, 'silent', silent.baseUrl);
+        const agent = await createAgent(ctx, modelConfig({ provider: 'silent' }));
         const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
         expect(error).to.be.instanceOf(RunnerError);
         expect(await storedCounts(ctx)).to.deep.equal(NOTHING_STORED);
@@ -260,12 +217,12 @@ describe('chat with the OpenAI-compatible runner', () => {
   describe('the API key stays secret', () => {
     for (const [name, extra] of [
       ['an HTTP 500', { model: 'fail-500' }],
-      ['an unreachable server', { base_url: 'http://127.0.0.1:1/v1' }],
-      ['an unknown provider', { provider: 'skynet' }],
+      ['an unreachable server', { provider: 'unreachable' }],
+      ['a stall', { model: 'hang' }],
     ] as const) {
       it(`never shows it in the error for ${name}`, async () => {
         const config = modelConfig(extra);
-        const agent = await agentWith(config, { OPENAI_API_KEY: SECRET });
+        const agent = await agentWith(config, { MODEL_KEY: SECRET, OPENAI_API_KEY: SECRET });
         const error = await rejectionOf(ctx.services.chat.send({ message: 'hi', agent_id: agent.id }));
         expect(error).to.be.instanceOf(RunnerError);
         expect(error.message).to.not.include(SECRET);

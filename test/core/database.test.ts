@@ -28,7 +28,7 @@ describe('database', () => {
       const second = await createContext(first.config);
       try {
         expect((await second.services.database.status()).migrations).to.deep.equal({ applied: ALL_MIGRATIONS, pending: [] });
-        expect(await migrateToLatest(second.knex)).to.deep.equal([]);
+        expect(await migrateToLatest(second.knex)).to.deep.equal({ applied: [], changes: [] });
         const [{ n }] = await second.knex('knex_migrations').count({ n: '*' });
         expect(Number(n)).to.equal(ALL_MIGRATIONS.length);
         expect(await second.services.agents.get(agent.id)).to.deep.equal(agent);

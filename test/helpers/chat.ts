@@ -19,6 +19,12 @@ export function createAgent(ctx: DanaContext, config: Record<string, unknown> = 
   return ctx.services.agents.create({ name, description: 'A test agent', config });
 }
 
+/** Adds a provider (no key variable unless given) for agents to name in their config. */
+export async function addProvider(ctx: DanaContext, name: string, baseUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+  await ctx.services.providers.add({ name, base_url: baseUrl, ...extra });
+  return name;
+}
+
 /** Uploads bytes through the documents service, as the CLI does. */
 export function upload(ctx: DanaContext, clientName: string, bytes: Buffer | string, form: Record<string, unknown> = {}): Promise<Document> {
   return ctx.services.documents.upload(Readable.from([Buffer.from(bytes)]), clientName, form);

@@ -1,7 +1,11 @@
 // A fake OpenAI-compatible server on 127.0.0.1: POST /v1/chat/completions, streaming
 // (SSE) or not. The model name picks the behaviour: "fail-500" answers an error,
 // "hang" never answers, "slow" sends one delta then stalls, "paced" streams one word every
-// `pacedIntervalMs` (so a client can leave mid-reply); any other model answers `reply`.
+// `pacedIntervalMs` (so a client can leave mid-reply), "endless" streams words forever,
+// "huge" streams 250,000 characters, "redirect" answers 307 to `redirectTo`, "echo-key"
+// streams the Bearer token it received back in many spellings, a few characters per
+// delta, and "fail-echo-key" answers 400 with the token in the error message; any other
+// model answers `reply`.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -20,6 +24,8 @@ export interface FakeOpenAi {
   baseUrl: string;
   requests: FakeRequest[];
   reply: string;
+  /** Where the "redirect" model sends clients (another server's chat completions URL). */
+  redirectTo: string;
   /** Paced replies sent to their end, and those whose client went away before it. */
   paced: { finished: number; cutShort: number };
   close(): Promise<void>;
@@ -45,6 +51,15 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
         return;
       }
       if (model === 'hang') return;
+      if (model === 'redirect') {
+        res.writeHead(307, { location: fake.redirectTo }).end();
+        return;
+      }
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (model === 'fail-echo-key') {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `bad key ${token}`, type: 'invalid_request_error' } }));
+        return;
+      }
       const created = Math.floor(Date.now() / 1000);
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -63,6 +78,24 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
         `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: 'assistant', content: '' }));
       const words = reply.match(/\S+\s*/g) ?? [];
+      if (model === 'endless') {
+        const timer = setInterval(() => res.write(chunk({ content: 'more ' })), 5);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      if (model === 'huge') {
+        for (let sent = 0; sent < 250_000; sent += 10_000) res.write(chunk({ content: 'x'.repeat(10_000) }));
+        res.write(chunk({}, 'stop'));
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      if (model === 'echo-key') {
+        const text = `${echoes(token)} done.`;
+        for (let at = 0; at < text.length; at += 3) res.write(chunk({ content: text.slice(at, at + 3) }));
+        res.write(chunk({}, 'stop'));
+        res.end('data: [DONE]\n\n');
+        return;
+      }
       if (model === 'slow') {
         res.write(chunk({ content: words[0] ?? '' }));
         return;
@@ -96,10 +129,11 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeOpenAi = {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     reply,
+    redirectTo: '',
     paced,
     close: () =>
       new Promise((resolve) => {
@@ -107,6 +141,21 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
         server.close(() => resolve());
       }),
   };
+  return fake;
+}
+
+/** The spellings of a key an upstream might echo: as is, upper case, URL-encoded, JSON-escaped, base64 alone and in Basic/Bearer credentials. */
+export function echoes(key: string): string {
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  return [
+    `raw ${key}`,
+    `upper ${key.toUpperCase()}`,
+    `url ${encodeURIComponent(key)}`,
+    `json ${JSON.stringify(key).slice(1, -1)}`,
+    `b64 ${base64(key)}`,
+    `bearer ${base64(`Bearer ${key}`)}`,
+    `basic ${base64(`user:${key}`)}`,
+  ].join(' | ');
 }
 
 /** Every message of a request the fake received, as one text. */

@@ -14,6 +14,7 @@ import { expect } from 'chai';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { chunksOf, multipartBody, streamRequest } from '../helpers/http.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { danaIn } from '../helpers/cli.js';
 import { filesUnder, tempDir } from '../helpers/temp.js';
 import { HttpClient } from './support/http-client.js';
 import { auditUploads, checkDatabase, checkDatabaseCopy, selectAll, sha256, storedHash, type UploadAudit } from './support/data-folder.js';
@@ -60,6 +61,8 @@ describe('crash safety: dana serve killed with SIGKILL mid-upload and mid-chat, 
     fake = await startFakeOpenAi('The fake model answers after the crash too.');
     server = await startServe(home);
     const setup = new HttpClient(server.url);
+    const added = await danaIn(home)(['providers', 'add', 'fake', '--base-url', fake.baseUrl]);
+    expect(added.code, added.stderr).to.equal(0);
     const create = async (name: string, config: Record<string, unknown>) => {
       const reply = await setup.request({ method: 'POST', path: '/api/agents/', json: { name, description: '', config } });
       expect(reply.status, reply.text).to.equal(201);
@@ -67,8 +70,8 @@ describe('crash safety: dana serve killed with SIGKILL mid-upload and mid-chat, 
     };
     agents = {
       local: await create('Local', { provider: 'local' }),
-      model: await create('Model', { provider: 'openai', base_url: fake.baseUrl, model: 'fake' }),
-      stalling: await create('Stalling', { provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 120 }),
+      model: await create('Model', { provider: 'fake', model: 'fake' }),
+      stalling: await create('Stalling', { provider: 'fake', model: 'slow', timeout: 120 }),
     };
     const notes = await setup.upload('notes.txt', 'Magma rises along the Mid-Atlantic Ridge.', { agent_id: String(agents.local) });
     expect(notes.status, notes.text).to.equal(201);

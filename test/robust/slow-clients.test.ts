@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { multipartBody, requestHead } from '../helpers/http.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
+import { danaIn } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { auditUploads, selectAll } from './support/data-folder.js';
 import { HttpClient, type Reply } from './support/http-client.js';
@@ -146,7 +147,9 @@ describe('slow and abusive clients', function () {
   });
 
   it('stores nothing when a client leaves in the middle of a streamed chat reply', async () => {
-    const agent = await client.request({ method: 'POST', path: '/api/agents/', json: { name: 'Stalling', description: '', config: { provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 60 } } });
+    const added = await danaIn(home)(['providers', 'add', 'fake', '--base-url', fake.baseUrl]);
+    expect(added.code, added.stderr).to.equal(0);
+    const agent = await client.request({ method: 'POST', path: '/api/agents/', json: { name: 'Stalling', description: '', config: { provider: 'fake', model: 'slow', timeout: 60 } } });
     expect(agent.status, agent.text).to.equal(201);
     const counts = () => selectAll<{ conversations: number; messages: number }>(home, 'SELECT (SELECT COUNT(*) FROM conversations) AS conversations, (SELECT COUNT(*) FROM messages) AS messages')[0];
     const before = counts();

@@ -11,7 +11,7 @@ import { ChatApp } from '../../src/tui/ChatApp.js';
 import { chatBackend, conversationHistory } from '../../src/tui/backend.js';
 import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
-import { createAgent, fixture, sleep, storedCounts, upload, waitFor } from '../helpers/chat.js';
+import { addProvider, createAgent, fixture, sleep, storedCounts, upload, waitFor } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 
 type Screen = ReturnType<typeof render>;
@@ -137,7 +137,8 @@ describe('the interactive chat (ChatApp)', () => {
   });
 
   it('shows a runner failure as "Error: …" and keeps accepting input', async () => {
-    const broken = await createAgent(ctx, { base_url: 'http://127.0.0.1:1/v1', model: 'fake', timeout: 2 }, 'Broken');
+    await addProvider(ctx, 'unreachable', 'http://127.0.0.1:1/v1');
+    const broken = await createAgent(ctx, { provider: 'unreachable', model: 'fake', timeout: 2 }, 'Broken');
     const screen = open({ forAgent: broken });
     await typeLine(screen, 'hello?');
     const shown = await waitForText(screen, 'Error:');
@@ -189,7 +190,8 @@ describe('the interactive chat (ChatApp)', () => {
 
     it('shows a reply as it streams, and Ctrl-C then leaves without storing the turn', async () => {
       fake = await startFakeOpenAi('Chlorophyll is green and this reply never ends');
-      const stalling = await createAgent(ctx, { provider: 'openai', base_url: fake.baseUrl, model: 'slow', timeout: 30 }, 'Stalling');
+      await addProvider(ctx, 'fake', fake.baseUrl);
+      const stalling = await createAgent(ctx, { provider: 'fake', model: 'slow', timeout: 30 }, 'Stalling');
       const { screen, expectGone } = openWatched(stalling);
       await typeLine(screen, 'Why is it green?');
       await waitForText(screen, 'Chlorophyll');

@@ -1,12 +1,14 @@
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { configFlags, definedOnly, idArg, readConfigFlags } from '../../cli/flags.js';
+import { warnUnreadConfigKeys } from '../../cli/agent-config.js';
 
 export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
   static override summary = 'Change an agent: only the fields given.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> 3 --name "Senior Researcher"',
     'Replace the config (it is not merged)\n<%= config.bin %> <%= command.id %> 3 --config \'{"provider":"local","topic_ids":[1,2]}\'',
+    'Point the agent at a provider added with dana providers add\n<%= config.bin %> <%= command.id %> 3 --config \'{"provider":"ollama","model":"llama3.2"}\'',
   ];
   static override args = { id: idArg('Agent') };
   static override flags = {
@@ -18,7 +20,9 @@ export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
   async run() {
     const { services } = await this.openContext();
     const changes = { name: this.flags.name, description: this.flags.description, config: readConfigFlags(this.flags) };
-    return this.showRecord(await services.agents.update(this.args.id, definedOnly(changes)));
+    const agent = await services.agents.update(this.args.id, definedOnly(changes));
+    warnUnreadConfigKeys(changes.config);
+    return this.showRecord(agent);
   }
 }
 

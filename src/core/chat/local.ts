@@ -35,7 +35,8 @@ function quote(hits: SearchHit[]): string {
 
 function explainNoAnswer(agent: Agent, library: { documentCount: number; names: string[] }): string {
   const upload = `dana docs upload FILE --agent ${agent.id}`;
-  const model = `set "provider": "openai" and a "model" in my config (dana agents update ${agent.id} --config '{"provider": "openai", "model": "gpt-4o-mini"}', with OPENAI_API_KEY set)`;
+  const model = 'add a provider and name it in my config (dana providers add ollama --base-url http://127.0.0.1:11434/v1 --model llama3.2, ' +
+    `then dana agents update ${agent.id} --config '{"provider": "ollama"}'; or "provider": "openai" with OPENAI_API_KEY set)`;
   if (!library.documentCount) {
     return [
       "I don't have any documents to answer from yet.",

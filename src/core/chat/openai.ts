@@ -1,32 +1,48 @@
 // The model runner: any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
 // llama.cpp server, LM Studio) through the official `openai` package. The prompt carries
 // the system prompt, the best passages of the agent's documents and the recent history.
+// The key goes to the provider's own URL and nowhere else, and never comes back out.
 import { RunnerError } from '../errors.js';
 import type { Message } from '../schemas.js';
 import type { SearchHit } from '../search/index.js';
+import type { ProviderSettings } from '../services/providers.js';
+import { SecretMask } from './secrets.js';
 import { toSource, type ChatRunner, type RunnerEvent, type RunnerInput } from './runner.js';
 
 type Env = Record<string, string | undefined>;
 type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
+type OpenAiModule = typeof import('openai');
 
-const DEFAULT_MODEL = 'gpt-4o-mini';
-const DEFAULT_TIMEOUT_S = 60;
+const DEFAULT_TIMEOUT_S = 120;
+const DEFAULT_MAX_TOKENS = 4096;
+/** Past this many characters a reply is a runner failure (a model that never stops). */
+export const MAX_REPLY_CHARS = 200_000;
+const PROBE_TIMEOUT_MS = 30_000;
 const PASSAGES = 5;
 const HISTORY_CHARS = 12_000;
+// The client insists on a key; a provider without a key variable is sent this instead.
+const NO_KEY = 'no-key';
 
 export interface OpenAiSettings {
+  /** The provider's name: the response's `runner`. */
+  provider: string;
+  baseUrl: string;
+  /** The key from the provider's variable; undefined when it names none. */
+  apiKey?: string;
   model: string;
-  baseUrl?: string;
-  apiKey: string;
   temperature?: number;
-  maxTokens?: number;
+  maxTokens: number;
   systemPrompt?: string;
+  /** The whole reply's deadline. */
   timeoutMs: number;
-  stream: boolean;
 }
 
-/** Reads the runner's settings from an agent's config; a wrong type is the runner's failure. */
-export function openAiSettings(config: Record<string, unknown>, env: Env): OpenAiSettings {
+/**
+ * The runner's settings: the endpoint and key from the provider (the key read now, from
+ * the environment of the process that answers), the rest from the agent's config. Configs
+ * are checked when written; older ones may still hold a wrong type, which fails here.
+ */
+export function openAiSettings(provider: ProviderSettings, config: Record<string, unknown>, env: Env): OpenAiSettings {
   const text = (key: string) => {
     const value = config[key];
     if (value !== undefined && value !== null && typeof value !== 'string') throw invalid(key, 'a string');
@@ -37,23 +53,25 @@ export function openAiSettings(config: Record<string, unknown>, env: Env): OpenA
     if (value !== undefined && value !== null && (typeof value !== 'number' || !Number.isFinite(value))) throw invalid(key, 'a number');
     return (value ?? undefined) as number | undefined;
   };
-  const keyVariable = text('api_key_env') ?? 'OPENAI_API_KEY';
-  const baseUrl = text('base_url');
-  const apiKey = env[keyVariable];
-  if (!apiKey && !baseUrl) {
-    throw new RunnerError(`no API key: set ${keyVariable} (or "api_key_env" in the agent's config), or a "base_url" for a local server`);
+  if (!provider.base_url) throw new RunnerError(`provider "${provider.name}" has no base URL`);
+  let apiKey: string | undefined;
+  if (provider.api_key_env) {
+    apiKey = env[provider.api_key_env];
+    if (!apiKey) throw new RunnerError(`${provider.api_key_env} is not set`);
   }
-  const timeout = number('timeout') ?? DEFAULT_TIMEOUT_S;
+  const model = text('model') ?? provider.model ?? undefined;
+  if (!model) {
+    throw new RunnerError(`no model: set "model" in the agent's config, or give the provider one (dana providers update ${provider.name} --model MODEL)`);
+  }
   return {
-    model: text('model') ?? DEFAULT_MODEL,
-    baseUrl,
-    // Local servers (Ollama, llama.cpp) take any key; the client insists on one.
-    apiKey: apiKey || 'not-needed',
+    provider: provider.name,
+    baseUrl: provider.base_url,
+    apiKey,
+    model,
     temperature: number('temperature'),
-    maxTokens: number('max_tokens'),
+    maxTokens: number('max_tokens') ?? DEFAULT_MAX_TOKENS,
     systemPrompt: text('system_prompt'),
-    timeoutMs: Math.max(1, timeout) * 1000,
-    stream: config.stream !== false,
+    timeoutMs: Math.max(1, number('timeout') ?? DEFAULT_TIMEOUT_S) * 1000,
   };
 }
 
@@ -61,66 +79,115 @@ function invalid(key: string, expected: string): RunnerError {
   return new RunnerError(`"${key}" in the agent's config must be ${expected}`);
 }
 
-export class OpenAiRunner implements ChatRunner {
-  readonly name = 'openai';
+/**
+ * A client that can talk to the provider's origin only: redirects are not followed (one
+ * would carry the Authorization header elsewhere), and nothing is read from OPENAI_*
+ * environment variables (base URL, organisation, admin key, log level).
+ */
+function clientFor(openai: OpenAiModule, settings: OpenAiSettings, timeoutMs: number) {
+  const origin = new URL(settings.baseUrl).origin;
+  const fetchOwnOrigin = (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const target = new URL(url instanceof Request ? url.url : String(url));
+    if (target.origin !== origin) return Promise.reject(new RunnerError(`refused to send a request outside ${settings.baseUrl}`));
+    return fetch(url, { ...init, redirect: 'manual' });
+  };
+  return new openai.default({
+    apiKey: settings.apiKey ?? NO_KEY,
+    baseURL: settings.baseUrl,
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    logLevel: 'off',
+    fetch: fetchOwnOrigin,
+    timeout: timeoutMs,
+    maxRetries: 0,
+  });
+}
 
-  constructor(private readonly settings: OpenAiSettings) {}
+export class OpenAiRunner implements ChatRunner {
+  readonly name: string;
+
+  constructor(private readonly settings: OpenAiSettings) {
+    this.name = settings.provider;
+  }
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
     const hits = await input.search(input.message, PASSAGES);
     const openai = await import('openai');
-    const OpenAI = openai.default;
     const { settings } = this;
-    const client = new OpenAI({ apiKey: settings.apiKey, baseURL: settings.baseUrl, timeout: settings.timeoutMs, maxRetries: 0 });
-    // One signal for the caller's cancel and for a model that stops sending mid-reply.
+    const client = clientFor(openai, settings, settings.timeoutMs);
+    const mask = new SecretMask(settings.apiKey);
+    // One signal for the caller's cancel, the deadline and a reply that grows too long.
     const controller = new AbortController();
     const cancel = () => controller.abort();
     input.signal.addEventListener('abort', cancel, { once: true });
-    let stalled = false;
-    let idle: NodeJS.Timeout | undefined;
-    const watch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, settings.timeoutMs);
+    let failure: RunnerError | undefined;
+    const fail = (reason: string) => {
+      failure ??= new RunnerError(reason);
+      controller.abort();
     };
+    const deadline = setTimeout(() => fail(`the model at ${settings.baseUrl} did not finish its reply within ${settings.timeoutMs / 1000} s`), settings.timeoutMs);
     const request = {
       model: settings.model,
       messages: buildPrompt(input, hits, settings.systemPrompt),
+      max_tokens: settings.maxTokens,
       ...(settings.temperature !== undefined && { temperature: settings.temperature }),
-      ...(settings.maxTokens !== undefined && { max_tokens: settings.maxTokens }),
     };
     let reply = '';
+    let received = 0;
     try {
-      watch();
-      if (settings.stream) {
-        const stream = await client.chat.completions.create({ ...request, stream: true }, { signal: controller.signal });
-        for await (const chunk of stream) {
-          watch();
-          const text = chunk.choices[0]?.delta?.content;
-          if (text) {
-            reply += text;
-            yield { type: 'delta', text };
-          }
+      const stream = await client.chat.completions.create({ ...request, stream: true }, { signal: controller.signal });
+      for await (const chunk of stream) {
+        const text = chunk.choices[0]?.delta?.content;
+        if (!text) continue;
+        received += text.length;
+        if (received > MAX_REPLY_CHARS) {
+          fail(`the reply passed ${MAX_REPLY_CHARS.toLocaleString('en-US')} characters`);
+          break;
         }
-      } else {
-        const completion = await client.chat.completions.create({ ...request, stream: false }, { signal: controller.signal });
-        reply = completion.choices[0]?.message?.content ?? '';
-        if (reply) yield { type: 'delta', text: reply };
+        const shown = mask.push(text);
+        if (shown) {
+          reply += shown;
+          yield { type: 'delta', text: shown };
+        }
       }
-      // An aborted stream may just end: a stall is a failure all the same.
-      if (stalled) throw new openai.APIConnectionTimeoutError();
+      // An aborted stream may just end: a deadline or a bound is a failure all the same.
+      if (failure) throw failure;
+      const rest = mask.flush();
+      if (rest) {
+        reply += rest;
+        yield { type: 'delta', text: rest };
+      }
     } catch (error) {
       if (input.signal.aborted) return;
-      throw describeFailure(error, settings, stalled, openai);
+      throw failure ?? describeFailure(error, settings, mask, openai);
     } finally {
-      clearTimeout(idle);
+      clearTimeout(deadline);
       input.signal.removeEventListener('abort', cancel);
     }
     if (input.signal.aborted) return;
     if (!reply.trim()) throw new RunnerError(`the model "${settings.model}" returned an empty reply`);
     yield { type: 'done', reply, sources: hits.map(toSource) };
+  }
+}
+
+/** One one-token completion (`dana providers test`): the model that answered, or RunnerError. */
+export async function probeModel(provider: ProviderSettings, model: string | undefined, env: Env): Promise<{ model: string }> {
+  const settings = openAiSettings(provider, model === undefined ? {} : { model }, env);
+  const openai = await import('openai');
+  const client = clientFor(openai, settings, PROBE_TIMEOUT_MS);
+  const mask = new SecretMask(settings.apiKey);
+  try {
+    const completion = await client.chat.completions.create({
+      model: settings.model,
+      messages: [{ role: 'user', content: 'Reply with one word.' }],
+      max_tokens: 1,
+      stream: false,
+    });
+    return { model: mask.apply(completion.model || settings.model) };
+  } catch (error) {
+    throw describeFailure(error, { ...settings, timeoutMs: PROBE_TIMEOUT_MS }, mask, openai);
   }
 }
 
@@ -148,27 +215,28 @@ function recentHistory(history: Message[]): ChatMessage[] {
   return kept;
 }
 
-/** A reason a user can act on, never the key. */
-function describeFailure(error: unknown, settings: OpenAiSettings, stalled: boolean, openai: typeof import('openai')): RunnerError {
-  if (error instanceof RunnerError) return error;
-  const where = settings.baseUrl ?? 'the OpenAI API';
-  const seconds = Math.round(settings.timeoutMs / 1000);
+/** A reason a user can act on, with every spelling of the key masked. */
+function describeFailure(error: unknown, settings: OpenAiSettings, mask: SecretMask, openai: OpenAiModule): RunnerError {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof RunnerError) return cause;
+  if (error instanceof RunnerError) return new RunnerError(mask.apply(error.reason));
+  const where = settings.baseUrl;
   let reason: string;
-  if (stalled || error instanceof openai.APIConnectionTimeoutError) {
-    reason = `the model at ${where} did not answer within ${seconds} s`;
+  if (error instanceof openai.APIConnectionTimeoutError) {
+    reason = `the model at ${where} did not answer within ${settings.timeoutMs / 1000} s`;
   } else if (error instanceof openai.APIConnectionError) {
-    const cause = (error as { cause?: { code?: string; cause?: { code?: string } } }).cause;
-    const code = cause?.code ?? cause?.cause?.code;
+    const code = (cause as { code?: string; cause?: { code?: string } } | undefined)?.code ?? (cause as { cause?: { code?: string } } | undefined)?.cause?.code;
     reason = `could not reach the model at ${where}${code ? ` (${code})` : ''}`;
   } else if (error instanceof openai.APIError && typeof error.status === 'number') {
     const { status } = error;
     const detail = (error.error as { message?: unknown } | undefined)?.message;
-    if (status === 401 || status === 403) reason = `${where} refused the API key (HTTP ${status})`;
+    if (status >= 300 && status < 400) reason = `${where} answered with a redirect (HTTP ${status}), which Dana does not follow`;
+    else if (status === 401 || status === 403) reason = `${where} refused the API key (HTTP ${status})`;
     else if (status === 404) reason = `model "${settings.model}" not found at ${where} (HTTP 404)`;
     else if (status === 429) reason = `${where} is rate limiting requests (HTTP 429)`;
     else reason = `${where} answered HTTP ${status}${typeof detail === 'string' ? `: ${detail}` : ''}`;
   } else {
     reason = (error as Error)?.message || 'unknown error';
   }
-  return new RunnerError(reason.replaceAll(settings.apiKey, '***').slice(0, 500));
+  return new RunnerError(mask.apply(reason).slice(0, 500));
 }

@@ -1,11 +1,8 @@
 // What every chat runner is: given the agent, the message, the conversation so far and a
 // way to search the agent's documents, it streams the reply as text deltas and finishes
 // with the whole reply and the passages it drew on.
-import { RunnerError } from '../errors.js';
 import type { Agent, Message, Source } from '../schemas.js';
 import type { SearchHit } from '../search/index.js';
-
-export type RunnerName = 'local' | 'openai';
 
 export type RunnerEvent = { type: 'delta'; text: string } | { type: 'done'; reply: string; sources: Source[] };
 
@@ -21,24 +18,9 @@ export interface RunnerInput {
 }
 
 export interface ChatRunner {
-  readonly name: RunnerName;
+  /** The provider's name, reported as the response's `runner`. */
+  readonly name: string;
   run(input: RunnerInput): AsyncIterable<RunnerEvent>;
-}
-
-type Env = Record<string, string | undefined>;
-
-/**
- * Which runner an agent's config asks for: `provider` when given; otherwise a model when
- * `base_url` is set or the API key's variable is present, else the offline runner.
- */
-export function runnerNameFor(config: Record<string, unknown>, env: Env): RunnerName {
-  const { provider } = config;
-  if (provider === 'local' || provider === 'openai') return provider;
-  if (provider !== undefined && provider !== null) {
-    throw new RunnerError(`unknown provider ${JSON.stringify(provider)} in the agent's config (use "local" or "openai")`);
-  }
-  const keyVariable = typeof config.api_key_env === 'string' ? config.api_key_env : 'OPENAI_API_KEY';
-  return config.base_url || env[keyVariable] ? 'openai' : 'local';
 }
 
 export function toSource(hit: SearchHit): Source {

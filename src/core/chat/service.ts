@@ -4,12 +4,13 @@
 import { CancelledError, ConflictError, NotFoundError } from '../errors.js';
 import { validateBody } from '../validation.js';
 import { toAgent, toConversation, toMessage } from '../db/rows.js';
-import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message } from '../schemas.js';
+import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message, type Source } from '../schemas.js';
 import type { PassageIndex, SearchScope } from '../search/index.js';
 import type { DocumentService } from '../services/documents.js';
 import type { MessageService } from '../services/messages.js';
 import type { ServiceDeps } from '../services/support.js';
-import { runnerNameFor, type ChatRunner, type RunnerEvent } from './runner.js';
+import { LOCAL_PROVIDER, type ProviderService } from '../services/providers.js';
+import type { ChatRunner, RunnerEvent } from './runner.js';
 import { LocalRunner } from './local.js';
 import { OpenAiRunner, openAiSettings } from './openai.js';
 
@@ -30,6 +31,8 @@ export interface ChatDeps extends ServiceDeps {
   index: PassageIndex;
   documents: DocumentService;
   messages: MessageService;
+  providers: ProviderService;
+  /** The environment of the process that answers: where provider keys are read, at chat time. */
   env: Record<string, string | undefined>;
 }
 
@@ -64,19 +67,23 @@ export class ChatService {
     return { agent, conversation };
   }
 
-  /** Which runner will answer (throws RunnerError for a config naming an unknown one). */
-  runnerFor(agent: Agent): ChatRunner {
+  /**
+   * Which runner will answer: the provider the config names, else the default one, read
+   * now (a provider changed from the CLI counts at once). RunnerError for a provider that
+   * does not exist, or whose key variable is not set.
+   */
+  async runnerFor(agent: Agent): Promise<ChatRunner> {
     const config = agent.config as Record<string, unknown>;
-    if (runnerNameFor(config, this.deps.env) === 'local') return new LocalRunner();
-    return new OpenAiRunner(openAiSettings(config, this.deps.env));
+    const provider = await this.deps.providers.resolve(config.provider);
+    if (provider.name === LOCAL_PROVIDER) return new LocalRunner();
+    return new OpenAiRunner(openAiSettings(provider, config, this.deps.env));
   }
 
   /** The reply as it is produced, then the stored turn. Throws RunnerError if the runner fails. */
   async *stream(prepared: PreparedChat, signal: AbortSignal = new AbortController().signal): AsyncGenerator<ChatEvent> {
     const { agent, request } = prepared;
-    const runner = this.runnerFor(agent);
+    const runner = await this.runnerFor(agent);
     const scope = scopeOf(agent);
-    await this.deps.documents.indexPending(scope);
     let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
     const events = runner.run({
       agent,
@@ -92,7 +99,7 @@ export class ChatService {
       else finished = event;
     }
     if (signal.aborted || !finished) return;
-    const { conversationId, replyId } = await this.store(prepared, finished.reply);
+    const { conversationId, replyId } = await this.store(prepared, finished);
     yield {
       type: 'done',
       response: {
@@ -120,7 +127,7 @@ export class ChatService {
     return this.complete(await this.prepare(input), signal);
   }
 
-  private async store(prepared: PreparedChat, reply: string): Promise<{ conversationId: number; replyId: number }> {
+  private async store(prepared: PreparedChat, reply: { reply: string; sources: Source[] }): Promise<{ conversationId: number; replyId: number }> {
     const { Conversation } = this.deps.models;
     const { agent, request } = prepared;
     return this.deps.knex.transaction(async (trx) => {
@@ -134,7 +141,7 @@ export class ChatService {
       }
       const [, stored] = await this.deps.messages.append(trx, conversationId, [
         { sender: 'user', content: request.message },
-        { sender: 'agent', content: reply },
+        { sender: 'agent', content: reply.reply, sources: reply.sources },
       ]);
       return { conversationId, replyId: stored.id };
     });

@@ -10,11 +10,14 @@ const MIGRATIONS_TABLE = 'knex_migrations';
 const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
 const RACE_DEADLINE_MS = 30_000;
 
-const migrationSource: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => MIGRATIONS,
-  getMigrationName: (migration) => migration.name,
-  getMigration: async (migration) => migration,
-};
+/** The migrations in code; each one's report lines go to `report`. */
+function migrationSource(report: (line: string) => void): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => MIGRATIONS,
+    getMigrationName: (migration) => migration.name,
+    getMigration: async (migration) => ({ ...migration, up: (knex: Knex) => migration.up(knex, report) }),
+  };
+}
 
 export interface MigrationState {
   applied: string[];
@@ -36,14 +39,23 @@ export async function pendingMigrations(sql: SqlRunner): Promise<string[]> {
   return (await migrationState(sql)).pending;
 }
 
-/** Applies pending migrations; returns the names applied by this call. */
-export async function migrateToLatest(knex: Knex): Promise<string[]> {
+export interface MigrationOutcome {
+  /** The migrations this call applied. */
+  applied: string[];
+  /** What they changed that users should know of (e.g. an agent's endpoint moved to a provider). */
+  changes: string[];
+}
+
+/** Applies pending migrations. */
+export async function migrateToLatest(knex: Knex): Promise<MigrationOutcome> {
   const deadline = Date.now() + RACE_DEADLINE_MS;
   for (;;) {
+    // Lines of an attempt that lost a race were rolled back with it.
+    const changes: string[] = [];
     try {
       await prepareBookkeeping(knex);
-      const [, applied] = await knex.migrate.latest({ migrationSource, tableName: MIGRATIONS_TABLE });
-      return applied as string[];
+      const [, applied] = await knex.migrate.latest({ migrationSource: migrationSource((line) => changes.push(line)), tableName: MIGRATIONS_TABLE });
+      return { applied: applied as string[], changes };
     } catch (error) {
       if (!isMigrationRace(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));

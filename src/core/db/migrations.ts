@@ -6,7 +6,8 @@ import { dialectOf } from './dialects.js';
 
 export interface Migration {
   name: string;
-  up(knex: Knex): Promise<void>;
+  /** `report` hears one line per change worth telling the user (`dana db migrate` prints them). */
+  up(knex: Knex, report?: (line: string) => void): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
@@ -151,4 +152,55 @@ export const MIGRATIONS: Migration[] = [
       // "indexed" cannot tell which documents were empty; nothing to undo.
     },
   },
+  {
+    // Agent configs used to hold an endpoint (`base_url`) and the name of a key variable
+    // (`api_key_env`), which let any API client choose where a key is sent. Each such
+    // config now names a provider made from those two keys (named after the agent).
+    name: '005_agent_endpoints_to_providers',
+    async up(knex, report = () => undefined) {
+      const taken = new Set<string>(['local', 'openai', ...(await knex('providers').pluck('name'))]);
+      const agents: Array<{ id: number; name: string; config: unknown }> = await knex('agents').select('id', 'name', 'config').orderBy('id');
+      for (const agent of agents) {
+        const config = (typeof agent.config === 'string' ? JSON.parse(agent.config) : agent.config) as Record<string, unknown>;
+        if (!config || typeof config !== 'object' || !('base_url' in config || 'api_key_env' in config)) continue;
+        const { base_url: baseUrl, api_key_env: keyVariable, ...rest } = config;
+        const label = `agent ${agent.id} ${JSON.stringify(agent.name)}`;
+        const url = typeof baseUrl === 'string' && baseUrl ? baseUrl : typeof keyVariable === 'string' && keyVariable ? 'https://api.openai.com/v1' : undefined;
+        let next = rest;
+        if (url) {
+          const name = uniqueName(slugify(agent.name, agent.id), taken);
+          taken.add(name);
+          const now = new Date().toISOString();
+          await knex('providers').insert({
+            name, base_url: url, api_key_env: typeof keyVariable === 'string' && keyVariable ? keyVariable : null,
+            model: null, is_default: false, created_at: now, updated_at: now,
+          });
+          // An agent that answered offline ("provider": "local") keeps doing so.
+          if (rest.provider === 'local') {
+            report(`${label}: endpoint moved to provider "${name}" (${url}); the agent still answers with "local"`);
+          } else {
+            next = { ...rest, provider: name };
+            report(`${label}: endpoint moved to provider "${name}" (${url})`);
+          }
+        } else {
+          report(`${label}: removed base_url/api_key_env, which named no endpoint`);
+        }
+        await knex('agents').where({ id: agent.id }).update({ config: JSON.stringify(next) });
+      }
+    },
+    async down() {
+      // The agents' configs name their providers now; nothing to undo.
+    },
+  },
 ];
+
+/** A provider name (a-z 0-9 _ -, at most 50) from an agent's name. */
+function slugify(name: string, id: number): string {
+  const slug = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  return slug || `agent-${id}`;
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}

@@ -1,16 +1,21 @@
-// Agents: a name, a description and a free-form JSON config that chooses how they answer.
-import { NotFoundError } from '../errors.js';
+// Agents: a name, a description and a JSON config that chooses how they answer. The keys
+// Dana reads are checked on every write (schemas.ts says their types and ranges; the
+// references are checked here); other keys are stored as given.
+import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import {
   AgentCreateSchema, AgentUpdateSchema, ListQuerySchema,
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
 import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import type { ProviderService } from './providers.js';
 import { nextTimestamp, toAgent } from '../db/rows.js';
 
-export class AgentService {
-  constructor(private readonly deps: ServiceDeps) {}
+/** Keys that would let whoever writes a config choose where a key is sent. */
+const ENDPOINT_KEYS = ['base_url', 'api_key_env'];
 
+export class AgentService {
+  constructor(private readonly deps: ServiceDeps & { providers: ProviderService }) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
@@ -23,13 +28,20 @@ export class AgentService {
 
   async create(input: unknown): Promise<Agent> {
     const data = validateBody<AgentCreate>(AgentCreateSchema, trimFields(input, ['name']));
+    await this.checkConfig(data.config);
     const now = nextTimestamp();
     const values = { name: data.name, description: data.description, config: JSON.stringify(data.config), created_at: now, updated_at: now };
     return toAgent(await insertRow(this.deps.sql, 'agents', values));
   }
 
+  /**
+   * A new config is checked like one given on create. Without one, the stored config must
+   * still name an existing provider: an agent whose provider was removed is re-pointed first.
+   */
   async update(id: number, input: unknown): Promise<Agent> {
     const changes = validateBody<AgentUpdate>(AgentUpdateSchema, trimFields(input, ['name']));
+    if (changes.config) await this.checkConfig(changes.config);
+    else await this.checkProvider((await this.get(id)).config.provider);
     return this.deps.knex.transaction(async (trx) => {
       const agent = await findOr404(this.deps.models.Agent.query(trx).findById(id), 'Agent');
       return (await agent.$query(trx).patchAndFetch(changes)).toApi();
@@ -41,5 +53,30 @@ export class AgentService {
     const count = await this.deps.models.Agent.query().deleteById(id);
     if (!count) throw new NotFoundError('Agent not found');
     return deleted('Agent');
+  }
+
+  /** What the schema cannot say: no endpoint or key variable, and references that exist. */
+  private async checkConfig(config: Record<string, unknown>): Promise<void> {
+    const issues: ValidationIssue[] = ENDPOINT_KEYS.filter((key) => key in config).map((key) => ({
+      loc: ['body', 'config', key],
+      msg: 'Not allowed in an agent config: endpoints and keys are set with `dana providers add NAME --base-url URL [--api-key-env VAR]`, then "provider": "NAME"',
+      type: 'forbidden_key',
+    }));
+    if (issues.length) throw new ValidationError(issues);
+    await this.checkProvider(config.provider);
+    const topicIds = (config.topic_ids ?? []) as number[];
+    if (topicIds.length) {
+      const rows = await this.deps.sql.all<{ id: number }>(`SELECT id FROM topics WHERE id IN (${topicIds.map(() => '?').join(', ')})`, topicIds);
+      const found = new Set(rows.map((row) => Number(row.id)));
+      const missing = topicIds.filter((topicId) => !found.has(topicId));
+      if (missing.length) {
+        throw ValidationError.field(['body', 'config', 'topic_ids'], `${missing.length === 1 ? 'Topic' : 'Topics'} ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} ${missing.length === 1 ? 'does' : 'do'} not exist`, 'foreign_key');
+      }
+    }
+  }
+
+  private async checkProvider(name: unknown): Promise<void> {
+    if (name === undefined || name === null || (typeof name === 'string' && (await this.deps.providers.find(name)))) return;
+    throw ValidationError.field(['body', 'config', 'provider'], `Provider ${JSON.stringify(name)} does not exist (see dana providers list)`, 'foreign_key');
   }
 }

@@ -3,7 +3,7 @@
 import type { DanaConfig } from '../config.js';
 import { describeDatabase } from '../config.js';
 import { dialectOf } from '../db/dialects.js';
-import { migrateToLatest, migrationState, type MigrationState } from '../db/migrate.js';
+import { migrateToLatest, migrationState, type MigrationOutcome, type MigrationState } from '../db/migrate.js';
 import type { ServiceDeps } from './support.js';
 
 const COUNTED_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages', 'passages'] as const;
@@ -47,8 +47,8 @@ export class DatabaseService {
     return { backend: dialectOf(knex), location: describeDatabase(config.database), upload_dir: config.uploadDir, migrations, counts };
   }
 
-  /** Applies pending migrations; returns their names. */
-  async migrate(): Promise<string[]> {
+  /** Applies pending migrations: their names, and what they changed that users should know of. */
+  async migrate(): Promise<MigrationOutcome> {
     return migrateToLatest(this.deps.knex);
   }
 

@@ -6,7 +6,7 @@ import { validateBody, validateText } from '../validation.js';
 import { toMessage } from '../db/rows.js';
 import {
   ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
-  type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page,
+  type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page, type Source,
 } from '../schemas.js';
 import { deleted, findOr404, readPage, type Db, type ServiceDeps } from './support.js';
 
@@ -34,9 +34,9 @@ export class MessageService {
 
   /**
    * Appends messages to a conversation inside the caller's transaction (the chat service
-   * stores a question and its reply this way, both or neither).
+   * stores a question and its reply, with the reply's sources, this way: both or neither).
    */
-  async append(trx: Db, conversationId: number, messages: MessageCreate[]): Promise<Message[]> {
+  async append(trx: Db, conversationId: number, messages: Array<MessageCreate & { sources?: Source[] }>): Promise<Message[]> {
     const conversation = await this.requireConversation(conversationId, trx);
     const stored: Message[] = [];
     for (const message of messages) {

@@ -1,0 +1,206 @@
+// Model providers: named OpenAI-compatible endpoints and the name of the environment
+// variable holding each one's key (never the key). Managed from the CLI only; read from
+// the database on every use, so a running server sees a change at once. Two are built in
+// and cannot be removed: "local" (the offline runner) and "openai".
+import { ConflictError, NotFoundError, RunnerError, ValidationError } from '../errors.js';
+import { isUniqueViolation } from '../db/dialects.js';
+import { nextTimestamp } from '../db/rows.js';
+import { validateBody, validateText } from '../validation.js';
+import {
+  ListQuerySchema, ProviderInputSchema,
+  type ListQuery, type Page, type Provider, type ProviderInput,
+} from '../schemas.js';
+import type { ServiceDeps } from './support.js';
+
+type Env = Record<string, string | undefined>;
+
+/** A provider as the chat runner uses it. */
+export interface ProviderSettings {
+  name: string;
+  /** null only for "local". */
+  base_url: string | null;
+  api_key_env: string | null;
+  model: string | null;
+  is_default: boolean;
+}
+
+export const LOCAL_PROVIDER = 'local';
+const BUILT_IN: readonly ProviderSettings[] = [
+  { name: LOCAL_PROVIDER, base_url: null, api_key_env: null, model: null, is_default: false },
+  { name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini', is_default: false },
+];
+
+export function isBuiltIn(name: string): boolean {
+  return BUILT_IN.some((provider) => provider.name === name);
+}
+
+export interface ProviderDeps extends ServiceDeps {
+  /** The environment of the process that answers: where keys are looked up. */
+  env: Env;
+}
+
+export interface ProviderTest {
+  name: string;
+  base_url: string | null;
+  model: string | null;
+  /** What answered, in one sentence. */
+  message: string;
+  elapsed_ms: number;
+}
+
+export class ProviderService {
+  constructor(private readonly deps: ProviderDeps) {}
+
+  async list(query: Record<string, unknown> = {}): Promise<Page<Provider>> {
+    const paging = validateText<ListQuery>(ListQuerySchema, query);
+    const all = (await this.all()).map((provider) => this.toApi(provider));
+    return { items: all.slice(paging.skip, paging.skip + paging.limit), total: all.length };
+  }
+
+  async get(name: string): Promise<Provider> {
+    return this.toApi(await this.require(name));
+  }
+
+  /** The provider of that name, or undefined. */
+  async find(name: string): Promise<ProviderSettings | undefined> {
+    return (await this.all()).find((provider) => provider.name === name);
+  }
+
+  /**
+   * The provider an agent's config chooses: `provider` when given, else the provider marked
+   * default (which is "local" unless another one is). Never guessed from the environment.
+   */
+  async resolve(chosen: unknown): Promise<ProviderSettings> {
+    const all = await this.all();
+    // Configs written before they were checked may say null for "not set".
+    if (chosen === undefined || chosen === null) return all.find((provider) => provider.is_default) ?? all[0];
+    const found = typeof chosen === 'string' ? all.find((provider) => provider.name === chosen) : undefined;
+    if (!found) {
+      throw new RunnerError(`provider ${JSON.stringify(chosen)} does not exist (see dana providers list, and point the agent at another with dana agents update)`);
+    }
+    return found;
+  }
+
+  async add(input: unknown): Promise<Provider> {
+    const data = validateBody<ProviderInput>(ProviderInputSchema, input);
+    if (isBuiltIn(data.name)) throw new ConflictError(`Provider "${data.name}" already exists (it is built in)`);
+    if (data.base_url === undefined) throw ValidationError.field(['body', 'base_url'], 'Field required', 'missing');
+    checkBaseUrl(data.base_url);
+    const now = nextTimestamp();
+    try {
+      await this.deps.knex.transaction(async (trx) => {
+        if (data.is_default) await trx('providers').update({ is_default: false });
+        await trx('providers').insert({
+          name: data.name, base_url: data.base_url, api_key_env: data.api_key_env ?? null, model: data.model ?? null,
+          is_default: data.is_default ?? false, created_at: now, updated_at: now,
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`Provider "${data.name}" already exists`);
+      throw error;
+    }
+    return this.get(data.name);
+  }
+
+  /**
+   * Changes only the fields given. The built-ins keep their URL and key variable; "openai"
+   * may take another model, and either may become the default.
+   */
+  async update(name: string, changes: Omit<ProviderInput, 'name'>): Promise<Provider> {
+    const data = validateBody<ProviderInput>(ProviderInputSchema, { ...changes, name });
+    const { name: _name, ...given } = data;
+    if (!Object.keys(given).length) throw ValidationError.field(['body'], 'Give at least one change (--base-url, --api-key-env, --model or --default)', 'missing');
+    const current = await this.require(name);
+    if (data.base_url !== undefined) checkBaseUrl(data.base_url);
+    if (isBuiltIn(name)) {
+      const fixed = name === LOCAL_PROVIDER ? ['base_url', 'api_key_env', 'model'] : ['base_url', 'api_key_env'];
+      for (const field of fixed) {
+        if (field in given) {
+          throw ValidationError.field(['body', field], `the built-in provider "${name}" cannot change this; add a provider of your own with dana providers add`);
+        }
+      }
+    }
+    await this.deps.knex.transaction(async (trx) => {
+      if (data.is_default) await trx('providers').whereNot({ name }).update({ is_default: false });
+      const now = nextTimestamp();
+      const updated = await trx('providers').where({ name }).update({ ...given, updated_at: now });
+      // A built-in provider gets a row the first time it is changed.
+      if (!updated) {
+        await trx('providers').insert({
+          name, base_url: current.base_url ?? '', api_key_env: current.api_key_env, model: isBuiltIn(name) && name !== LOCAL_PROVIDER ? current.model : null,
+          is_default: false, created_at: now, updated_at: now, ...given,
+        });
+      }
+    });
+    return this.get(name);
+  }
+
+  /** Agents that still name a removed provider fail (422 on update, 502 on chat) until re-pointed. */
+  async remove(name: string): Promise<{ message: string }> {
+    if (isBuiltIn(name)) throw new ConflictError(`Provider "${name}" is built in and cannot be removed`);
+    const count = await this.deps.knex('providers').where({ name }).delete();
+    if (!count) throw new NotFoundError(`Provider "${name}" not found`);
+    return { message: `Provider "${name}" removed` };
+  }
+
+  /** One small request to the provider: what answered, or RunnerError. */
+  async test(name: string, model?: string): Promise<ProviderTest> {
+    const provider = await this.require(name);
+    const started = Date.now();
+    if (provider.name === LOCAL_PROVIDER) {
+      return { name, base_url: null, model: null, message: 'local: the offline runner answers from documents, without a network', elapsed_ms: 0 };
+    }
+    const { probeModel } = await import('../chat/openai.js');
+    const answered = await probeModel(provider, model, this.deps.env);
+    const elapsed = Date.now() - started;
+    return {
+      name, base_url: provider.base_url, model: answered.model, elapsed_ms: elapsed,
+      message: `${name}: ${provider.base_url} answered with model "${answered.model}" in ${elapsed} ms`,
+    };
+  }
+
+  toApi(provider: ProviderSettings): Provider {
+    const { name, base_url, api_key_env, model, is_default } = provider;
+    return { name, base_url, api_key_env, has_key: Boolean(api_key_env && this.deps.env[api_key_env]), model, is_default };
+  }
+
+  /** The built-ins (with any change made to them), then the providers added, oldest first. */
+  private async all(): Promise<ProviderSettings[]> {
+    const rows = await this.deps.sql.all<Record<string, unknown>>('SELECT * FROM providers ORDER BY id');
+    const rowOf = new Map(rows.map((row) => [row.name as string, row]));
+    const builtIns = BUILT_IN.map((builtIn) => {
+      const row = rowOf.get(builtIn.name);
+      if (!row) return { ...builtIn };
+      return { ...builtIn, model: builtIn.model && ((row.model as string | null) ?? builtIn.model), is_default: Boolean(row.is_default) };
+    });
+    const added = rows.filter((row) => !isBuiltIn(row.name as string)).map((row): ProviderSettings => ({
+      name: row.name as string,
+      base_url: row.base_url as string,
+      api_key_env: (row.api_key_env as string | null) ?? null,
+      model: (row.model as string | null) ?? null,
+      is_default: Boolean(row.is_default),
+    }));
+    const all = [...builtIns, ...added];
+    // Exactly one default: the first marked, else "local".
+    const chosen = all.find((provider) => provider.is_default) ?? all[0];
+    return all.map((provider) => ({ ...provider, is_default: provider === chosen }));
+  }
+
+  private async require(name: string): Promise<ProviderSettings> {
+    const found = await this.find(name);
+    if (!found) throw new NotFoundError(`Provider "${name}" not found`);
+    return found;
+  }
+}
+
+/** An http(s) URL without credentials: a key goes in its variable, never in the URL. */
+function checkBaseUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw ValidationError.field(['body', 'base_url'], `"${value}" is not a URL (e.g. http://127.0.0.1:11434/v1)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw ValidationError.field(['body', 'base_url'], 'The URL should start with http:// or https://');
+  if (url.username || url.password) throw ValidationError.field(['body', 'base_url'], 'The URL should not hold credentials: name the key variable with --api-key-env');
+}
