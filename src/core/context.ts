@@ -71,7 +71,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     };
     // Services that need more than `deps` get it on top, keeping its lazy getters.
     const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
-    const documents = new DocumentService(deps);
+    const documents = new DocumentService(extend({ config }));
     const messages = new MessageService(deps);
     const services: Services = {
       agents: new AgentService(deps),
@@ -82,6 +82,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       chat: new ChatService(extend({ documents, messages, env: config.env })),
       database: new DatabaseService(extend({ config })),
     };
+    if (options.migrate !== false) await documents.finishPending();
     let closed = false;
     return {
       config,
@@ -96,6 +97,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       async close() {
         if (closed) return;
         closed = true;
+        await documents.close();
         await files.close();
         await database.release();
       },
