@@ -63,7 +63,9 @@ export class ParserPool {
     for (const job of this.queue.splice(0)) job.reject(new ParseCancelled('The text reader is closed.'));
     await Promise.all(
       this.workers.map((worker) => {
+        if (worker.child.exitCode !== null || worker.child.signalCode !== null) return undefined;
         const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+        setReferenced(worker.child, true);
         worker.killedFor = 'closed';
         worker.child.kill('SIGKILL');
         return exited;
