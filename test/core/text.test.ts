@@ -138,7 +138,6 @@ describe('the next start finishes what a crash left undone', () => {
     const pdf = await uploadBytes(first, fixture('photosynthesis.pdf'), 'p.pdf');
     await first.knex('documents').update({ text_status: 'pending', text_error: null, sha256: null });
     await first.knex('passages').delete();
-    await first.close();
 
     const second = await createContext(first.config);
     try {
