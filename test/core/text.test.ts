@@ -9,6 +9,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
 import { docxBomb } from '../helpers/bombs.js';
 import { fixture } from '../helpers/chat.js';
+import { childProcesses } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
 import { uploadBytes } from '../helpers/uploads.js';
 
@@ -109,6 +110,22 @@ describe('document text', () => {
       expect(bomb.text_error).to.equal('Reading the text needed more than 128 MB of memory.');
       const next = await uploadBytes(ctx, fixture('volcanoes.docx'), 'next.docx');
       expect(next.text_status).to.equal('indexed');
+    });
+  });
+
+  describe('parser processes', () => {
+    it('are started for a PDF and stopped when the context closes', async () => {
+      const before = childProcesses('parser-process');
+      const other = await openTestContext();
+      try {
+        await uploadBytes(other, fixture('photosynthesis.pdf'), 'p.pdf');
+        const started = childProcesses('parser-process').filter((pid) => !before.includes(pid));
+        expect(started).to.have.length(1);
+        await other.close();
+        expect(childProcesses('parser-process').filter((pid) => started.includes(pid))).to.deep.equal([]);
+      } finally {
+        await other.close();
+      }
     });
   });
 

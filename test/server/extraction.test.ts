@@ -2,12 +2,12 @@
 // hundreds of MB are parsed outside the server, which keeps answering /health within a
 // second and keeps its own memory; the documents end "failed" with the reason, and a later
 // chat never parses them again.
-import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { startTestServer, json, type TestServer } from '../helpers/server.js';
 import { bodyOf, createAgent, expectLocs, postFile, uploadDocument } from '../helpers/api.js';
 import { docxBomb, pdfBomb } from '../helpers/bombs.js';
+import { childProcesses } from '../helpers/processes.js';
 
 const MEMORY_MB = 128;
 /** How much the server's own resident memory may grow while a bomb is parsed (unbounded, it grew by 1.28 GB). */
@@ -42,19 +42,6 @@ function watchHealth(server: TestServer): HealthWatch {
       return { slowestMs, answered, peakRssMb };
     },
   };
-}
-
-/** The parser processes this process has started and that are still alive. */
-function parserProcesses(): number[] {
-  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('parser-process');
-    } catch {
-      return false;
-    }
-  }).map(Number);
 }
 
 describe('uploads whose text expands without bound are parsed outside the server', function () {
@@ -95,10 +82,10 @@ describe('uploads whose text expands without bound are parsed outside the server
     for (const { id } of await bodyOf(await server.api('/api/documents/'))) {
       await server.api(`/api/documents/${id}`, json('PATCH', { agent_id: agent.id }));
     }
-    const before = parserProcesses();
+    const before = childProcesses('parser-process');
     const response = await server.api('/api/chat/', json('POST', { message: 'What does the bomb paragraph repeat?', agent_id: agent.id }));
     expect(response.status, await response.clone().text()).to.equal(200);
-    expect(parserProcesses().filter((pid) => !before.includes(pid)), 'parser processes started by the chat').to.deep.equal([]);
+    expect(childProcesses('parser-process').filter((pid) => !before.includes(pid)), 'parser processes started by the chat').to.deep.equal([]);
     const statuses = (await bodyOf(await server.api('/api/documents/'))).map((document: { text_status: string }) => document.text_status);
     expect(statuses).to.deep.equal(['failed', 'failed']);
   });

@@ -183,8 +183,13 @@ export class DocumentService {
       const absolute = this.storedPath(row.file_path);
       const stats = absolute ? await fsp.stat(absolute).catch(() => undefined) : undefined;
       if (stats && stats.nlink > 1) continue;
-      if (row.sha256 === null && stats?.isFile()) await this.deps.knex('documents').where('id', row.id).update({ sha256: await digestOf(absolute as string) });
-      if (row.text_status === 'pending') await this.indexText(Number(row.id), row.file_path);
+      try {
+        if (row.sha256 === null && stats?.isFile()) await this.deps.knex('documents').where('id', row.id).update({ sha256: await digestOf(absolute as string) });
+        if (row.text_status === 'pending') await this.indexText(Number(row.id), row.file_path);
+      } catch {
+        // One document (deleted meanwhile, say) must not stop every command from starting;
+        // it stays as it was, for the next start.
+      }
     }
   }
 

@@ -8,7 +8,6 @@ import { ParserPool, type ParseLimits } from './pool.js';
 import { TextError } from './parsers.js';
 
 export { TextError } from './parsers.js';
-export { ParseCancelled } from './pool.js';
 
 /** Text beyond this many characters of one file (about 300,000 words) is not indexed. */
 export const MAX_TEXT_CHARS = 2_000_000;

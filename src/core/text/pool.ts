@@ -92,8 +92,8 @@ export class ParserPool {
     child.stderr?.setEncoding('utf8').on('data', (text: string) => (worker.stderrTail = (worker.stderrTail + text).slice(-4096)));
     child.on('message', (reply: ParseReply) => this.answered(worker, reply));
     child.on('exit', () => this.exited(worker));
-    // A failure to start shows as an exit; the event only needs a listener.
-    child.on('error', () => undefined);
+    // A process that could not be started emits no exit.
+    child.on('error', () => child.pid === undefined && this.exited(worker));
     this.workers.push(worker);
     return worker;
   }
@@ -136,7 +136,9 @@ export class ParserPool {
   }
 
   private exited(worker: Worker): void {
-    this.workers.splice(this.workers.indexOf(worker), 1);
+    const index = this.workers.indexOf(worker);
+    if (index === -1) return;
+    this.workers.splice(index, 1);
     clearTimeout(worker.idle);
     const job = worker.job;
     if (job) {
