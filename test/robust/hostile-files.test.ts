@@ -10,9 +10,10 @@ import { PROJECT_ROOT, runDana } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { filesUnder, tempDir } from '../helpers/temp.js';
 import { HttpClient, type Reply } from './support/http-client.js';
-import { auditUploads, type UploadAudit } from './support/data-folder.js';
+import { auditUploads, selectAll, type UploadAudit } from './support/data-folder.js';
 import { ms, report } from './support/report.js';
 import { docxBomb, pdfBomb } from '../helpers/bombs.js';
+import { childProcesses } from '../helpers/processes.js';
 
 const ALLOWED_MIME: Record<string, string> = {
   '.csv': 'text/csv',
@@ -308,6 +309,36 @@ describe('hostile files: decompression bombs', function () {
       expect(peakMb, 'peak RSS of dana serve (MB)').to.be.below(SERVE_RSS_BOUND_MB);
     });
   }
+});
+
+describe('hostile files: a server killed while it parses', function () {
+  this.timeout(180_000);
+
+  it('leaves the document "pending", and the next start finishes it', async () => {
+    const home = tempDir('dana-robust-parse-crash-');
+    const env = { DANA_EXTRACT_MEMORY_MB: String(BOMB_MEMORY_MB), DANA_EXTRACT_TIMEOUT_S: '60' };
+    const server = await startServe(home, { env });
+    const client = new HttpClient(server.url);
+    try {
+      const upload = uploadNamed(client, 'bomb.pdf', await pdfBomb(300), 'application/pdf').catch((error: Error) => error);
+      // The row is committed before the parser process gets the file: kill the server as soon as one runs.
+      const pid = server.child.pid as number;
+      const deadline = Date.now() + 30_000;
+      while (!childProcesses('parser-process', pid).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(childProcesses('parser-process', pid), 'a parser process of dana serve').to.have.length(1);
+      await server.stop('SIGKILL');
+      expect(await upload).to.be.instanceOf(Error);
+    } finally {
+      client.close();
+      await server.stop('SIGKILL');
+    }
+    expect(selectAll<{ text_status: string }>(home, 'SELECT text_status FROM documents')).to.deep.equal([{ text_status: 'pending' }]);
+    const listed = await runDana(['docs', 'list', '--json'], { env: { DANA_HOME: home, ...env } });
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.json.map((document: { text_status: string; text_error: string }) => [document.text_status, document.text_error])).to.deep.equal([
+      ['failed', `Reading the text needed more than ${BOMB_MEMORY_MB} MB of memory.`],
+    ]);
+  });
 });
 
 /** The resident set of a process in MB, from /proc. */
