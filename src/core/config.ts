@@ -17,6 +17,9 @@ export interface DanaConfig {
   maxUploadMb: number;
   maxUploadBytes: number;
   staticDir?: string;
+  /** What parsing one PDF or DOCX may use before it is stopped and its text marked failed. */
+  extractMemoryMb: number;
+  extractTimeoutS: number;
   /** The environment the settings were read from: chat runners find API keys in it. */
   env: Env;
 }
@@ -27,6 +30,8 @@ export interface ConfigOverrides {
 }
 
 export const DEFAULT_MAX_UPLOAD_MB = 50;
+export const DEFAULT_EXTRACT_MEMORY_MB = 512;
+export const DEFAULT_EXTRACT_TIMEOUT_S = 60;
 const DEFAULT_PG_POOL_MAX = 10;
 
 type Env = Record<string, string | undefined>;
@@ -42,6 +47,8 @@ export function resolveConfig(overrides: ConfigOverrides = {}, env: Env = proces
     maxUploadMb,
     maxUploadBytes: Math.floor(maxUploadMb * 1024 * 1024),
     staticDir: staticDir ? path.resolve(staticDir) : undefined,
+    extractMemoryMb: parsePositive(env.DANA_EXTRACT_MEMORY_MB, 'DANA_EXTRACT_MEMORY_MB', DEFAULT_EXTRACT_MEMORY_MB, 'MB'),
+    extractTimeoutS: parsePositive(env.DANA_EXTRACT_TIMEOUT_S, 'DANA_EXTRACT_TIMEOUT_S', DEFAULT_EXTRACT_TIMEOUT_S, 'seconds'),
     env,
   };
 }
@@ -74,6 +81,13 @@ function parseMaxUploadMb(value: string | undefined): number {
   const mb = Number(value);
   if (!Number.isFinite(mb) || mb <= 0) throw configError('DANA_MAX_UPLOAD_MB', `must be a positive number of MiB, got "${value}"`);
   return mb;
+}
+
+function parsePositive(value: string | undefined, variable: string, fallback: number, unit: string): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw configError(variable, `must be a positive number of ${unit}, got "${value}"`);
+  return n;
 }
 
 function parsePoolMax(value: string | undefined): number {

@@ -73,7 +73,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     };
     // Services that need more than `deps` get it on top, keeping its lazy getters.
     const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
-    const documents = new DocumentService(deps);
+    const documents = new DocumentService(extend({ config }));
     const messages = new MessageService(deps);
     const providers = new ProviderService(extend({ env: config.env }));
     const services: Services = {
@@ -86,6 +86,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       database: new DatabaseService(extend({ config })),
       providers,
     };
+    if (options.migrate !== false) await documents.finishPending();
     let closed = false;
     return {
       config,
@@ -100,6 +101,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       async close() {
         if (closed) return;
         closed = true;
+        await documents.close();
         await files.close();
         await database.release();
       },

@@ -253,4 +253,42 @@ describe('dana docs', () => {
       expectJsonError(results[4], 2);
     });
   });
+
+  describe('text that cannot be read, and bytes already stored', () => {
+    it('warns on stderr naming the document that already holds the same bytes, and stores the copy', async () => {
+      const first = await dana(['docs', 'upload', source('orig.txt', 'the same bytes'), '--json']);
+      const copy = await dana(['docs', 'upload', source('report.md', 'the same bytes'), '--json']);
+      expect(copy.code, copy.stderr).to.equal(0);
+      expect(copy.json.id).to.not.equal(first.json.id);
+      expect(copy.stderr).to.equal(`Warning: report.md has the same bytes as document ${first.json.id} (orig.txt)\n`);
+      const other = await dana(['docs', 'upload', source('other.txt', 'other bytes')]);
+      expect(other.stderr).to.equal('');
+    });
+
+    it('says on stderr which files could not be read, stores them, and exits 0', async () => {
+      const result = await dana(['docs', 'upload', source('scan.pdf', 'not a pdf'), source('fine.txt', 'readable'), '--json']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.json.map((document: { text_status: string }) => document.text_status)).to.deep.equal(['failed', 'indexed']);
+      expect(result.stderr).to.equal('Warning: scan.pdf is stored, but its text could not be read: The file is not a PDF (it has no %PDF- header).\n');
+    });
+
+    it('exits 1 from docs reindex when some text cannot be read, after printing every result', async () => {
+      await dana(['docs', 'upload', source('good.txt', 'readable words'), source('bad.docx', 'not a zip')]);
+      const human = await dana(['docs', 'reindex']);
+      expect(human.code, human.stderr).to.equal(1);
+      expect(human.stdout).to.match(/^2\s+bad\.docx\s+failed\s+0\s+The file is not a DOCX/m);
+      expect(human.stderr).to.equal('Error: the text of 1 of 2 documents could not be read.\n');
+      const json = await dana(['docs', 'reindex', '--json']);
+      expect(json.code).to.equal(1);
+      expect(json.json.map((result: { status: string }) => result.status)).to.deep.equal(['indexed', 'failed']);
+      expect((await dana(['docs', 'reindex', '1'])).code).to.equal(0);
+    });
+
+    it('refuses a new name without an allowed extension with exit 2, naming the flag', async () => {
+      await dana(['docs', 'upload', source('keep.txt', 'x')]);
+      const result = await dana(['docs', 'update', '1', '--name', 'keep.exe']);
+      expectCliError(result, 2, /--original-filename: Must end in an allowed extension/);
+      expect((await dana(['docs', 'get', '1', '--json'])).json.original_filename).to.equal('keep.txt');
+    });
+  });
 });

@@ -108,6 +108,27 @@ describe('configuration', () => {
     });
   });
 
+  describe('text extraction limits', () => {
+    it('default to 512 MB and 60 s', () => {
+      const config = resolveConfig({}, {});
+      expect([config.extractMemoryMb, config.extractTimeoutS]).to.deep.equal([512, 60]);
+    });
+
+    it('are DANA_EXTRACT_MEMORY_MB and DANA_EXTRACT_TIMEOUT_S when set', () => {
+      const config = resolveConfig({}, { DANA_EXTRACT_MEMORY_MB: '128', DANA_EXTRACT_TIMEOUT_S: '2.5' });
+      expect([config.extractMemoryMb, config.extractTimeoutS]).to.deep.equal([128, 2.5]);
+    });
+
+    it('refuse values that are not positive numbers', () => {
+      for (const variable of ['DANA_EXTRACT_MEMORY_MB', 'DANA_EXTRACT_TIMEOUT_S']) {
+        for (const value of ['0', '-1', 'abc', 'Infinity']) {
+          const error = configError(() => resolveConfig({}, { [variable]: value }));
+          expect(error.issues[0].loc, `${variable}=${value}`).to.deep.equal(['env', variable]);
+        }
+      }
+    });
+  });
+
   describe('maskPassword', () => {
     it('replaces the password of a URL with ***', () => {
       expect(maskPassword('postgres://dana:s3cr:et@db.example:5432/dana')).to.equal('postgres://dana:***@db.example:5432/dana');

@@ -1,5 +1,5 @@
 // Hostile file names and content-type lies, sent the way attackers and careless clients
-// send them (raw bytes in the multipart headers). Whatever the name, the file lands inside
+// send them (raw bytes in the multipart headers), and decompression bombs. Whatever the name, the file lands inside
 // the upload folder under a UUID name, `original_filename` is a clean base name, downloads
 // carry safe headers, and the MIME type comes from the extension, never from the client.
 import fs from 'node:fs';
@@ -10,8 +10,10 @@ import { PROJECT_ROOT, runDana } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { filesUnder, tempDir } from '../helpers/temp.js';
 import { HttpClient, type Reply } from './support/http-client.js';
-import { auditUploads, type UploadAudit } from './support/data-folder.js';
-import { report } from './support/report.js';
+import { auditUploads, selectAll, type UploadAudit } from './support/data-folder.js';
+import { ms, report } from './support/report.js';
+import { docxBomb, pdfBomb } from '../helpers/bombs.js';
+import { childProcesses } from '../helpers/processes.js';
 
 const ALLOWED_MIME: Record<string, string> = {
   '.csv': 'text/csv',
@@ -245,6 +247,105 @@ describe('hostile files: hostile names and content-type lies', function () {
     expect(filesUnder(outer).sort()).to.deep.equal([path.join('x', 'y', 'cwd', traversal.original_filename), path.join('x', 'y', 'cwd', fullwidth.original_filename)].sort());
   });
 });
+
+// A 306 KB DOCX whose XML expands to 100 MB once killed the server (heap limit), and a flate
+// bomb PDF held it for 48 s at 1.28 GB: both are now parsed in a watched parser process.
+const BOMB_MEMORY_MB = 256;
+/** The `dana serve` process's own resident memory must stay under this while a bomb is parsed. */
+const SERVE_RSS_BOUND_MB = 200;
+
+describe('hostile files: decompression bombs', function () {
+  this.timeout(180_000);
+  let server: ServeProcess;
+  let client: HttpClient;
+  /** Its own connection, so /health never waits behind the upload. */
+  let healthClient: HttpClient;
+
+  before(async () => {
+    server = await startServe(tempDir('dana-robust-bombs-'), { env: { DANA_EXTRACT_MEMORY_MB: String(BOMB_MEMORY_MB), DANA_EXTRACT_TIMEOUT_S: '60' } });
+    client = new HttpClient(server.url);
+    healthClient = new HttpClient(server.url);
+    // What the first requests load (the database, the upload route) is loaded before the clock starts.
+    expect((await healthClient.request({ method: 'GET', path: '/health' })).status).to.equal(200);
+    expect((await uploadNamed(client, 'warm-up.txt', Buffer.from('warm up'), 'text/plain')).status).to.equal(201);
+  });
+  after(async () => {
+    client?.close();
+    healthClient?.close();
+    await server?.stop('SIGKILL');
+  });
+
+  const bombs: Array<[string, () => Promise<Buffer>]> = [
+    ['bomb.docx', () => docxBomb(100)],
+    ['bomb.pdf', () => pdfBomb(300)],
+  ];
+  for (const [name, build] of bombs) {
+    it(`stores ${name} with its text failed, /health within 1 s and the server under ${SERVE_RSS_BOUND_MB} MB`, async () => {
+      const data = await build();
+      const baseMb = residentMb(server.child.pid as number);
+      let running = true;
+      let peakMb = baseMb;
+      const healthMs: number[] = [];
+      const watcher = (async () => {
+        while (running) {
+          const started = performance.now();
+          const reply = await healthClient.request({ method: 'GET', path: '/health' });
+          expect(reply.status).to.equal(200);
+          healthMs.push(performance.now() - started);
+          peakMb = Math.max(peakMb, residentMb(server.child.pid as number));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      const started = performance.now();
+      const reply = await uploadNamed(client, name, data, 'application/octet-stream');
+      const elapsed = performance.now() - started;
+      running = false;
+      await watcher;
+      report(`hostile files: ${name} (${Math.round(data.length / 1024)} KB) failed in ${ms(elapsed)}: ${reply.json?.text_error}; /health max ${ms(Math.max(...healthMs))} over ${healthMs.length} requests; serve RSS ${Math.round(baseMb)} MB before, ${Math.round(peakMb)} MB peak`);
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.json.text_status).to.equal('failed');
+      expect(reply.json.text_error).to.equal(`Reading the text needed more than ${BOMB_MEMORY_MB} MB of memory.`);
+      expect(Math.max(...healthMs), 'slowest /health (ms)').to.be.below(1_000);
+      expect(peakMb, 'peak RSS of dana serve (MB)').to.be.below(SERVE_RSS_BOUND_MB);
+    });
+  }
+});
+
+describe('hostile files: a server killed while it parses', function () {
+  this.timeout(180_000);
+
+  it('leaves the document "pending", and the next start finishes it', async () => {
+    const home = tempDir('dana-robust-parse-crash-');
+    const env = { DANA_EXTRACT_MEMORY_MB: String(BOMB_MEMORY_MB), DANA_EXTRACT_TIMEOUT_S: '60' };
+    const server = await startServe(home, { env });
+    const client = new HttpClient(server.url);
+    try {
+      const upload = uploadNamed(client, 'bomb.pdf', await pdfBomb(300), 'application/pdf').catch((error: Error) => error);
+      // The row is committed before the parser process gets the file: kill the server as soon as one runs.
+      const pid = server.child.pid as number;
+      const deadline = Date.now() + 30_000;
+      while (!childProcesses('parser-process', pid).length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(childProcesses('parser-process', pid), 'a parser process of dana serve').to.have.length(1);
+      await server.stop('SIGKILL');
+      expect(await upload).to.be.instanceOf(Error);
+    } finally {
+      client.close();
+      await server.stop('SIGKILL');
+    }
+    expect(selectAll<{ text_status: string }>(home, 'SELECT text_status FROM documents')).to.deep.equal([{ text_status: 'pending' }]);
+    const listed = await runDana(['docs', 'list', '--json'], { env: { DANA_HOME: home, ...env } });
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.json.map((document: { text_status: string; text_error: string }) => [document.text_status, document.text_error])).to.deep.equal([
+      ['failed', `Reading the text needed more than ${BOMB_MEMORY_MB} MB of memory.`],
+    ]);
+  });
+});
+
+/** The resident set of a process in MB, from /proc. */
+function residentMb(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return kb ? Number(kb[1]) / 1024 : 0;
+}
 
 /** Uploads one file with its name written raw into the part header (or as RFC 5987 `filename*`). */
 function uploadNamed(client: HttpClient, name: string | Buffer, data: Buffer, partType: string, extended = false): Promise<Reply> {

@@ -6,7 +6,7 @@ import type { ReindexResult } from '../../core/services/documents.js';
 
 export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
   static override summary = 'Read documents\' text again and rebuild their search passages.';
-  static override description = 'Chat answers from these passages. Without ids every document is reindexed; a progress bar shows on a terminal.';
+  static override description = 'Chat answers from these passages. Without ids every document is reindexed; a progress bar shows on a terminal. Exits 1 when the text of some document could not be read (the ERROR column says why).';
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> 4 7'];
   static override strict = false;
   static override args = { id: Args.integer({ description: 'Document id(s); all when omitted.', min: 1 }) };
@@ -20,8 +20,16 @@ export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
     const bar = await progressBar();
     const results = await services.documents.reindex(ids, (done, total) => bar?.update(done, total));
     bar?.stop();
-    if (!this.jsonEnabled()) this.log(summary(results));
-    return results;
+    const failed = results.filter((result) => result.status === 'failed').length;
+    if (!failed) {
+      if (!this.jsonEnabled()) this.log(summary(results));
+      return results;
+    }
+    // Some text could not be read: the results still print in full, then the exit code says so.
+    if (this.jsonEnabled()) this.logJson(results);
+    else this.log(summary(results));
+    process.stderr.write(`Error: the text of ${failed} of ${results.length} documents could not be read.\n`);
+    this.exit(1);
   }
 }
 

@@ -11,7 +11,7 @@ export default class DocsUpdate extends DanaCommand<typeof DocsUpdate> {
   ];
   static override args = { id: idArg('Document') };
   static override flags = {
-    name: Flags.string({ description: 'New original file name.', aliases: ['original-filename'] }),
+    name: Flags.string({ description: 'New original file name; it keeps an allowed extension (.pdf .txt .md .json .csv .docx).', aliases: ['original-filename'] }),
     topic: Flags.string({ description: 'Topic id, or "none" to detach.', aliases: ['topic-id'] }),
     agent: Flags.string({ description: 'Agent id, or "none" to detach.', aliases: ['agent-id'] }),
   };

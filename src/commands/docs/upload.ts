@@ -10,7 +10,7 @@ import type { Document } from '../../core/schemas.js';
 
 export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
   static override summary = 'Upload one or more files (.pdf .txt .md .json .csv .docx).';
-  static override description = 'Every file is checked (exists, allowed type, within DANA_MAX_UPLOAD_MB) before the first is stored. A progress bar shows on a terminal for large files.';
+  static override description = 'Every file is checked (exists, allowed type, within DANA_MAX_UPLOAD_MB) before the first is stored. A progress bar shows on a terminal for large files. A warning on stderr names a document that already holds the same bytes, and a file whose text could not be read (it is stored all the same).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./paper.pdf',
     'Several files into a topic, for an agent\n<%= config.bin %> <%= command.id %> notes.md data.csv --topic 2 --agent 1',
@@ -35,11 +35,19 @@ export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
     const documents: Document[] = [];
     for (const { file, size } of sources) {
       const stream = await withProgress(fs.createReadStream(file), size, path.basename(file));
-      documents.push(await services.documents.upload(stream, path.basename(file), form));
+      const document = await services.documents.upload(stream, path.basename(file), form);
+      documents.push(document);
+      const [copy] = (await services.documents.list({ sha256: document.sha256, limit: 2 })).items.filter((other) => other.id !== document.id);
+      if (copy) warning(`${document.original_filename} has the same bytes as document ${copy.id} (${copy.original_filename})`);
+      if (document.text_status === 'failed') warning(`${document.original_filename} is stored, but its text could not be read: ${document.text_error}`);
     }
     if (documents.length === 1) return this.showRecord(documents[0]);
     return this.showList(documents, DOCUMENT_COLUMNS, '');
   }
+}
+
+function warning(message: string): void {
+  process.stderr.write(`Warning: ${message}\n`);
 }
 
 function statFile(file: string): fs.Stats {

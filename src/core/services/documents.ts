@@ -1,10 +1,15 @@
 // Documents: files in the upload store, metadata in the database. An upload is staged to a
 // temp file first, then placed and recorded in one unit of work: on any failure neither
-// the file nor the row remains.
+// the file nor the row remains. Its text is read afterwards, outside any transaction.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DanaConfig } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { classifyFile, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
+import { ALLOWED_EXTENSIONS, classifyFile, MIME_TYPES, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
 import { validateBody, validateText } from '../validation.js';
 import {
   DocumentListQuerySchema, DocumentUpdateSchema, DocumentUploadFormSchema,
@@ -12,7 +17,7 @@ import {
 } from '../schemas.js';
 import type { DocumentModel, TextStatus } from '../db/models.js';
 import { scopeClause, type SearchScope } from '../search/index.js';
-import { openText } from '../text/extract.js';
+import { TextError, TextExtractor } from '../text/extract.js';
 import { toDocument } from '../db/rows.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
 
@@ -24,10 +29,7 @@ export interface ReindexResult {
   passages: number;
 }
 
-function describeReadError(error: unknown): string {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'the stored file is missing';
-  return String((error as Error)?.message ?? error).split('\n')[0].slice(0, 300);
-}
+type TextOutcome = Omit<ReindexResult, 'id' | 'original_filename'>;
 
 /** What indexing needs of a document row. */
 interface StoredFile {
@@ -47,7 +49,11 @@ export interface DocumentDownload {
 }
 
 export class DocumentService {
-  constructor(private readonly deps: ServiceDeps) {}
+  private readonly text: TextExtractor;
+
+  constructor(private readonly deps: ServiceDeps & { config: DanaConfig }) {
+    this.text = new TextExtractor({ memoryMb: deps.config.extractMemoryMb, timeoutS: deps.config.extractTimeoutS });
+  }
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
     const { skip, limit, topic_id, agent_id, sha256 } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
@@ -101,11 +107,17 @@ export class DocumentService {
       await files.discard(staged);
       throw error;
     }
-    await files.settle(staged);
-    // Stored: now its text. Should this be cut short (a crash), the document stays "pending"
-    // and is indexed before the next chat that needs it.
-    const outcome = await this.indexText(document.id, document.file_path).catch(() => undefined);
-    return { ...document.toApi(), text_status: outcome?.status ?? 'pending', text_error: outcome?.error ?? null };
+    // Stored: now its text. The staged link stays until the text is done, which tells another
+    // process starting meanwhile that this file is being worked on (see finishPending). Should
+    // this be cut short (a crash), the document stays "pending" until the next start.
+    try {
+      const { status, error } = await this.indexText(document.id, document.file_path);
+      return { ...document.toApi(), text_status: status, text_error: error };
+    } catch {
+      return document.toApi();
+    } finally {
+      await files.settle(staged);
+    }
   }
 
   /**
@@ -124,6 +136,9 @@ export class DocumentService {
     if (changes.original_filename !== undefined) {
       changes.original_filename = sanitizeFilename(changes.original_filename);
       if (!changes.original_filename) throw ValidationError.field(['body', 'original_filename'], 'Must be a file name', 'value_error');
+      if (!MIME_TYPES[path.extname(changes.original_filename).toLowerCase()]) {
+        throw ValidationError.field(['body', 'original_filename'], `Must end in an allowed extension: ${ALLOWED_EXTENSIONS.join(', ')}`, 'value_error');
+      }
     }
     return this.deps.knex.transaction(async (trx) => {
       const document = await this.find(id, trx);
@@ -155,6 +170,34 @@ export class DocumentService {
     for (const row of pending) await this.indexOne(storedFile(row));
   }
 
+  /**
+   * Finishes what a crash left undone, at start: documents still "pending" get their text,
+   * and rows stored before digests existed get their sha256. A file that another process
+   * still links from its staging folder is being indexed by that process, and is left to it.
+   */
+  async finishPending(): Promise<void> {
+    const rows = await this.deps.sql.all<{ id: number; file_path: string; original_filename: string; text_status: TextStatus; sha256: string | null }>(
+      `SELECT id, file_path, original_filename, text_status, sha256 FROM documents WHERE text_status = 'pending' OR sha256 IS NULL ORDER BY id`,
+    );
+    for (const row of rows) {
+      const absolute = this.storedPath(row.file_path);
+      const stats = absolute ? await fsp.stat(absolute).catch(() => undefined) : undefined;
+      if (stats && stats.nlink > 1) continue;
+      try {
+        if (row.sha256 === null && stats?.isFile()) await this.deps.knex('documents').where('id', row.id).update({ sha256: await digestOf(absolute as string) });
+        if (row.text_status === 'pending') await this.indexText(Number(row.id), row.file_path);
+      } catch {
+        // One document (deleted meanwhile, say) must not stop every command from starting;
+        // it stays as it was, for the next start.
+      }
+    }
+  }
+
+  /** Stops the parser processes (files being parsed stay "pending"). */
+  async close(): Promise<void> {
+    await this.text.close();
+  }
+
   /** How many documents a scope holds, and the names of the first few. */
   async library(scope: SearchScope): Promise<{ documentCount: number; names: string[] }> {
     const { where, values } = scopeClause(scope);
@@ -173,26 +216,39 @@ export class DocumentService {
 
   /**
    * Reads a stored file's text and replaces its passages, then records how it went. A file
-   * that cannot be read or parsed keeps its row, marked "failed" with the reason, and no
-   * passages. Parsers run before the transaction; plain text streams into it.
+   * whose text cannot be read keeps its row, marked "failed" with the reason, and no
+   * passages. No transaction is open while the text is read: passages are written in
+   * batches of their own, and the status last. Errors other than the file's own (a closed
+   * parser pool, the database) are thrown, leaving the document as it was.
    */
-  private async indexText(id: number, relativePath: string): Promise<{ status: TextStatus; error: string | null; passages: number }> {
-    const { files, knex, index } = this.deps;
+  private async indexText(id: number, relativePath: string): Promise<TextOutcome> {
+    const { knex, index } = this.deps;
+    let passages: number;
     try {
-      const text = await openText(files.resolve(relativePath), path.extname(relativePath).toLowerCase());
-      return await knex.transaction(async (trx) => {
-        const passages = await index.index(trx, id, text);
-        const status: TextStatus = 'indexed';
-        await trx('documents').where('id', id).update({ text_status: status, text_error: null });
-        return { status, error: null, passages };
-      });
+      const absolute = this.storedPath(relativePath);
+      if (!absolute) throw new TextError('The stored file is missing.');
+      const text = await this.text.open(absolute, path.extname(relativePath).toLowerCase());
+      passages = await index.index(knex, id, text);
     } catch (error) {
-      const reason = describeReadError(error);
+      if (!(error instanceof TextError)) throw error;
+      const reason = error.message;
       await knex.transaction(async (trx) => {
         await index.remove(trx, id);
         await trx('documents').where('id', id).update({ text_status: 'failed', text_error: reason });
       });
       return { status: 'failed', error: reason, passages: 0 };
+    }
+    await knex('documents').where('id', id).update({ text_status: 'indexed', text_error: null });
+    return { status: 'indexed', error: null, passages };
+  }
+
+  /** The absolute path of a stored file, or undefined when the row names a place outside the upload folder. */
+  private storedPath(relativePath: string): string | undefined {
+    try {
+      return this.deps.files.resolve(relativePath);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
     }
   }
 
@@ -230,4 +286,10 @@ export class DocumentService {
     await assertReferenceExists(db, 'topics', fields.topic_id, [where, 'topic_id'], 'Topic');
     await assertReferenceExists(db, 'agents', fields.agent_id, [where, 'agent_id'], 'Agent');
   }
+}
+
+async function digestOf(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(fs.createReadStream(filePath), hash);
+  return hash.digest('hex');
 }
