@@ -163,13 +163,6 @@ export class DocumentService {
     return results;
   }
 
-  /** Indexes the documents in scope that were stored before text search existed (usually none). */
-  async indexPending(scope: SearchScope): Promise<void> {
-    const { where, values } = scopeClause(scope);
-    const pending = await this.deps.sql.all(`SELECT id, file_path, original_filename FROM documents WHERE text_status = 'pending' AND ${where} ORDER BY id`, values);
-    for (const row of pending) await this.indexOne(storedFile(row));
-  }
-
   /**
    * Finishes what a crash left undone, at start: documents still "pending" get their text,
    * and rows stored before digests existed get their sha256. A file that another process
