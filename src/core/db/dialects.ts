@@ -100,11 +100,28 @@ function openPostgresKnex(settings: Extract<DatabaseSettings, { client: 'postgre
 }
 
 function openSqliteConnection(filename: string): SqliteConnection {
-  if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+  if (filename !== ':memory:') createPrivateFile(filename);
   const Database = require('better-sqlite3') as new (filename: string) => SqliteConnection;
   const connection = new Database(filename);
   configureConnection(connection);
   return connection;
+}
+
+/**
+ * Creates a new database file 0600 before SQLite opens it (SQLite would use 0644 less the
+ * umask), so the file and its -wal and -shm, which SQLite gives the main file's mode, are
+ * the owner's alone. An existing file is left as it is.
+ */
+function createPrivateFile(filename: string): void {
+  fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = fs.openSync(filename, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  fs.closeSync(fd);
 }
 
 function openSqliteKnex(filename: string, gate: ConnectionGate): Knex {
