@@ -3,7 +3,7 @@
 // the file nor the row remains.
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { InsufficientStorageError, NotFoundError, toDanaError, ValidationError } from '../errors.js';
 import { classifyFile, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
 import { validateBody, validateText } from '../validation.js';
 import {
@@ -204,12 +204,22 @@ export class DocumentService {
     const { files, models } = this.deps;
     const document = await this.find(id);
     const removal = await files.prepareRemoval(document.file_path);
+    const deleteRow = async () => {
+      if (!(await models.Document.query().deleteById(id))) throw new NotFoundError('Document not found');
+    };
     try {
-      const count = await models.Document.query().deleteById(id);
-      if (!count) throw new NotFoundError('Document not found');
+      await deleteRow();
     } catch (error) {
-      await files.abandonRemoval(removal);
-      throw error;
+      if (!(toDanaError(error) instanceof InsufficientStorageError)) {
+        await files.abandonRemoval(removal);
+        throw error;
+      }
+      // A full disk can refuse even the row's delete (SQLite appends it to its WAL): the file
+      // goes first to free its space, then the row. Should that fail too, the row stays
+      // without its file (downloads say so, db check reports it) until a delete succeeds.
+      await files.finishRemoval(removal);
+      await deleteRow();
+      return deleted('Document');
     }
     await files.finishRemoval(removal);
     return deleted('Document');
