@@ -9,6 +9,8 @@ import {
 } from '../schemas.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type ServiceDeps } from './support.js';
 
+export const MESSAGES_IN_CONVERSATION = 1000;
+
 export class ConversationService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -17,10 +19,17 @@ export class ConversationService {
     return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, toConversation);
   }
 
-  /** The conversation with all its messages, oldest first. */
+  /**
+   * The conversation with its most recent messages (at most MESSAGES_IN_CONVERSATION), oldest
+   * first. The bound keeps one GET's memory bounded however long a conversation grows; the
+   * messages route pages through all of them.
+   */
   async get(id: number): Promise<ConversationWithMessages> {
     const conversation = await readById(this.deps.sql, 'conversations', id, 'Conversation', toConversation);
-    const messages = await this.deps.sql.all('SELECT * FROM messages WHERE conversation_id = ? ORDER BY id', [id]);
+    const messages = await this.deps.sql.all(
+      'SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?) recent ORDER BY id',
+      [id, MESSAGES_IN_CONVERSATION],
+    );
     return { ...conversation, messages: messages.map(toMessage) };
   }
 
