@@ -198,24 +198,22 @@ export class FileStore {
       absolute = this.resolve(relativePath);
       real = await fsp.realpath(absolute);
     } catch (error) {
-      return { problem: error instanceof NotFoundError || (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not_regular_file' };
+      if (error instanceof NotFoundError) return { problem: 'missing' };
+      return problemOf(error);
     }
-    if (real !== path.join(await this.realRoot(), relativePath)) return { problem: 'not_regular_file' };
+    if (real !== path.join(await fsp.realpath(this.root), relativePath)) return { problem: 'not_regular_file' };
     let handle: fsp.FileHandle;
     try {
-      // O_NOFOLLOW: a symlink swapped in after the check above still is not followed.
+      // O_NOFOLLOW: a symlink swapped in after the check above still is not followed;
+      // O_NONBLOCK: a FIFO planted there does not wait for a writer.
       handle = await fsp.open(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (error) {
-      return { problem: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not_regular_file' };
+      return problemOf(error);
     }
     const stats = await handle.stat();
     if (stats.isFile()) return { handle, size: stats.size };
     await handle.close();
     return { problem: 'not_regular_file' };
-  }
-
-  private async realRoot(): Promise<string> {
-    return fsp.realpath(this.root);
   }
 
   /** Every stored file, relative to the upload folder (YYYY/MM/DD/<name>), outside temp. */
@@ -296,6 +294,14 @@ export class FileStore {
     liveStagingDirs.delete(this.processTempDir);
     await fsp.rm(this.processTempDir, { recursive: true, force: true });
   }
+}
+
+/** A path that is gone or leads through a symlink is a finding; other errors (EMFILE, EIO) are thrown. */
+function problemOf(error: unknown): { problem: 'missing' | 'not_regular_file' } {
+  const { code } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: 'missing' };
+  if (code === 'ELOOP') return { problem: 'not_regular_file' };
+  throw error;
 }
 
 async function isAbandoned(full: string, dir: string): Promise<boolean> {
