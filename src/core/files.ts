@@ -178,6 +178,14 @@ export class FileStore {
     return { stream: opened.handle.createReadStream({ autoClose: true }), size: opened.size };
   }
 
+  /** The absolute path of a stored file for a parser to read, once it is known to be a regular file inside the folder. */
+  async regularPath(relativePath: string): Promise<string> {
+    const opened = await this.openRegular(relativePath);
+    if (!('handle' in opened)) throw new NotFoundError('Document file not found');
+    await opened.handle.close();
+    return this.resolve(relativePath);
+  }
+
   /** What `dana db check` finds at a stored path. */
   async inspect(relativePath: string): Promise<'ok' | 'missing' | 'not_regular_file'> {
     const opened = await this.openRegular(relativePath);

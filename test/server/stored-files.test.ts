@@ -65,3 +65,27 @@ describe('serving stored files', () => {
     await expectError(await server.api(`/api/documents/${id}/download`), 404, 'Document file not found');
   });
 });
+
+describe('reading the text of stored files', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('does not index what a symlink in place of the file points at', async () => {
+    const document = await uploadDocument(server, 'notes.txt', 'harmless words');
+    const row = await server.context.knex('documents').where('id', document.id).first('file_path');
+    const file = path.join(server.context.config.uploadDir, row.file_path);
+    const secret = path.join(tempDir(), 'secret.txt');
+    fs.writeFileSync(secret, 'zanzibar password hunter2');
+    fs.rmSync(file);
+    fs.symlinkSync(secret, file);
+    const [result] = await server.context.services.documents.reindex([document.id]);
+    expect(result.status).to.equal('failed');
+    const passages = await server.context.knex('passages').where('document_id', document.id).count({ n: '*' }).first();
+    expect(Number(passages?.n)).to.equal(0);
+  });
+});

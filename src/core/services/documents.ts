@@ -179,7 +179,7 @@ export class DocumentService {
   private async indexText(id: number, relativePath: string): Promise<{ status: TextStatus; error: string | null; passages: number }> {
     const { files, knex, index } = this.deps;
     try {
-      const text = await openText(files.resolve(relativePath), path.extname(relativePath).toLowerCase());
+      const text = await openText(await files.regularPath(relativePath), path.extname(relativePath).toLowerCase());
       return await knex.transaction(async (trx) => {
         const passages = await index.index(trx, id, text);
         const status: TextStatus = 'indexed';
