@@ -166,9 +166,27 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Sets what every SQLite connection needs, the moment it opens. */
 function configureConnection(connection: SqliteConnection): void {
   connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  connection.pragma('journal_mode = WAL');
+  enableWal(connection);
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
+}
+
+/**
+ * Two processes opening a new database at once: switching it to WAL can answer SQLITE_BUSY
+ * at once instead of through the busy handler, so it is retried until the busy timeout.
+ */
+function enableWal(connection: SqliteConnection): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (databaseErrorCode(error) !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      // Connections open synchronously: a short blocking pause, as SQLite's own busy handler does.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 /**
