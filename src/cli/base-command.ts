@@ -1,5 +1,6 @@
 // The base of every data command: `--json` and `--data-dir`, the context's lifetime
 // (opened on first use, closed in `finally`), and the one way errors reach the terminal.
+import { format } from 'node:util';
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import * as Errors from '@oclif/core/errors';
@@ -7,7 +8,7 @@ import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { describeCliError } from './errors.js';
-import { formatRecord, formatTable, type Column } from './output.js';
+import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DanaCommand)['baseFlags'] & T['flags']>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -59,6 +60,11 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     return this.context;
   }
 
+  /** Every line of human output passes here: stored text never reaches the terminal raw. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(escapeControls(format(message, ...args)));
+  }
+
   /** Prints rows as a table unless --json (then the returned rows are printed as JSON). */
   protected showList<R>(rows: R[], columns: Array<Column<R>>, emptyHint: string): R[] {
     if (this.jsonEnabled()) return rows;
@@ -89,7 +95,7 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') this.exit(0);
     const { exitCode, detail, message } = describeCliError(error);
     if (this.jsonEnabled()) this.logJson({ detail });
-    process.stderr.write(`Error: ${message}\n`);
+    process.stderr.write(`Error: ${escapeControls(message)}\n`);
     if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
     this.exit(exitCode);
   }

@@ -1,6 +1,7 @@
 // Turns any error into what the CLI shows: an exit code, the `detail` printed with --json
 // (the API's body for the same failure) and one sentence for stderr.
 import * as Errors from '@oclif/core/errors';
+import { maskPassword } from '../core/config.js';
 import { errorOutcome, toDanaError, ValidationError, type ValidationIssue } from '../core/errors.js';
 
 export interface CliError {
@@ -24,7 +25,8 @@ export function describeCliError(error: unknown): CliError {
     const message = oneLine(error.message.replace(/^The following errors? occurred:/, '').replace(/See more help with --help/, ''));
     return { exitCode: error.oclif?.exit === 1 ? 1 : 2, detail: message, message };
   }
-  const message = oneLine((error as Error)?.message || String(error));
+  // A driver's message can quote the database URL it was given.
+  const message = maskPassword(oneLine((error as Error)?.message || String(error)));
   return { exitCode: 1, detail: message, message: process.env.DEBUG ? message : `${message} (set DEBUG=1 for details)` };
 }
 

@@ -1,5 +1,15 @@
-// Human output: aligned tables for lists, `key: value` lines for single records.
+// Human output: aligned tables for lists, `key: value` lines for single records, and the
+// one escaping of control characters every human renderer applies to stored text.
 // JSON output needs none of this: it is the API's shape, printed by the base command.
+
+// C0 controls but newline and tab, DEL and C1: a stored name holding ESC or BEL could
+// otherwise retitle, clear or recolour the owner's terminal.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text safe for a terminal: each control character shown as `\x1b` (newline and tab kept). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 export interface Column<T> {
   header: string;
@@ -18,7 +28,7 @@ export function formatTable<T>(rows: T[], columns: Array<Column<T>>): string {
 
 export function formatRecord(record: Record<string, unknown>): string {
   return Object.entries(record)
-    .map(([key, value]) => `${key}: ${value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .map(([key, value]) => `${key}: ${escapeControls(value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value))}`)
     .join('\n');
 }
 
@@ -36,7 +46,7 @@ export function formatBytes(bytes: number): string {
 
 function cell(value: unknown, maxWidth?: number): string {
   let text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  text = text.replace(/\s+/g, ' ').trim();
+  text = escapeControls(text.replace(/\s+/g, ' ').trim());
   if (maxWidth && text.length > maxWidth) text = `${text.slice(0, maxWidth - 1)}…`;
   return text;
 }

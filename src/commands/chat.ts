@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../cli/base-command.js';
+import { escapeControls } from '../cli/output.js';
 import type { ChatResponse } from '../core/schemas.js';
 
 export default class Chat extends DanaCommand<typeof Chat> {
@@ -38,7 +39,7 @@ export default class Chat extends DanaCommand<typeof Chat> {
     let response: ChatResponse | undefined;
     for await (const event of chat.stream(prepared, controller.signal)) {
       if (event.type === 'done') response = event.response;
-      else if (!this.jsonEnabled()) process.stdout.write(event.text);
+      else if (!this.jsonEnabled()) process.stdout.write(escapeControls(event.text));
     }
     if (!response) this.exit(130);
     if (!this.jsonEnabled()) this.printFooter(response as ChatResponse);
@@ -48,7 +49,7 @@ export default class Chat extends DanaCommand<typeof Chat> {
   private printFooter(response: ChatResponse): void {
     process.stdout.write('\n');
     if (response.sources.length) {
-      process.stderr.write(`\nSources: ${response.sources.map((s) => `${s.original_filename} (document ${s.document_id})`).join(', ')}\n`);
+      process.stderr.write(`\nSources: ${escapeControls(response.sources.map((s) => `${s.original_filename} (document ${s.document_id})`).join(', '))}\n`);
     }
     if (process.stderr.isTTY) {
       process.stderr.write(`Conversation ${response.conversation_id}: continue with --conversation ${response.conversation_id}\n`);

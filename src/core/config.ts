@@ -106,6 +106,12 @@ export function describeDatabase(database: DatabaseSettings): string {
   return database.client === 'sqlite' ? database.filename : maskPassword(database.connectionString);
 }
 
-export function maskPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+// The user part's password runs to the authority's last "@" (as URL parsers read it); a
+// `password=` or `sslpassword=` parameter runs to the next "&" or "#".
+const USERINFO_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^/?#\s]*@/gi;
+const PASSWORD_PARAMETER = /([?&](?:ssl)?password=)[^&#\s]*/gi;
+
+/** Every database password in `text` (a URL, or a message quoting one) replaced by ***. */
+export function maskPassword(text: string): string {
+  return text.replace(USERINFO_PASSWORD, '$1***@').replace(PASSWORD_PARAMETER, '$1***');
 }

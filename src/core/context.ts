@@ -46,8 +46,9 @@ export interface ContextOptions {
 }
 
 export async function createContext(config: DanaConfig, options: ContextOptions = {}): Promise<DanaContext> {
-  await fs.mkdir(config.dataDir, { recursive: true });
-  await fs.mkdir(config.uploadDir, { recursive: true });
+  // Only the owner may enter: the database and uploads are private (existing folders keep their mode).
+  await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(config.uploadDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(config.database);
   const { sql } = database;
   try {

@@ -1,7 +1,9 @@
 // The upload store: files stream into a per-process temp folder inside the upload folder,
 // are counted as they pass (the size limit is enforced while streaming), then linked into
 // YYYY/MM/DD/<uuid><ext> in the same unit of work as their database row. Every path read
-// from the database is resolved inside the upload folder, never outside it.
+// from the database is resolved inside the upload folder, never outside it, and only a
+// regular file is ever read back. Folders are 0700 and files 0600 whatever the umask: the
+// uploads are the owner's alone.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -23,6 +25,8 @@ export const ALLOWED_EXTENSIONS = Object.keys(MIME_TYPES).sort();
 const NOT_ALLOWED = `File type not allowed. Allowed types: ${ALLOWED_EXTENSIONS.join(', ')}`;
 
 const TEMP_DIR = '.tmp';
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 const MAX_NAME_LENGTH = 255;
 // C0/C1 controls, and bidirectional overrides that make "exe.txt" display as "txt.exe".
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
@@ -118,7 +122,7 @@ export class FileStore {
       },
     });
     try {
-      await pipeline(source, counter, fs.createWriteStream(tempPath, { flags: 'wx' }));
+      await pipeline(source, counter, fs.createWriteStream(tempPath, { flags: 'wx', mode: FILE_MODE }));
     } catch (error) {
       await removeQuietly(tempPath);
       throw error;
@@ -167,24 +171,57 @@ export class FileStore {
     return absolute;
   }
 
+  /** A stored file's bytes: 404 "Document file not found" unless it is a regular file inside the folder. */
   async open(relativePath: string): Promise<{ stream: fs.ReadStream; size: number }> {
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(this.resolve(relativePath), 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('Document file not found');
-      throw error;
-    }
-    const { size } = await handle.stat();
-    return { stream: handle.createReadStream({ autoClose: true }), size };
+    const opened = await this.openRegular(relativePath);
+    if (!('handle' in opened)) throw new NotFoundError('Document file not found');
+    return { stream: opened.handle.createReadStream({ autoClose: true }), size: opened.size };
   }
 
-  async exists(relativePath: string): Promise<boolean> {
+  /** The absolute path of a stored file for a parser to read, once it is known to be a regular file inside the folder. */
+  async regularPath(relativePath: string): Promise<string> {
+    const opened = await this.openRegular(relativePath);
+    if (!('handle' in opened)) throw new NotFoundError('Document file not found');
+    await opened.handle.close();
+    return this.resolve(relativePath);
+  }
+
+  /** What `dana db check` finds at a stored path. */
+  async inspect(relativePath: string): Promise<'ok' | 'missing' | 'not_regular_file'> {
+    const opened = await this.openRegular(relativePath);
+    if (!('handle' in opened)) return opened.problem;
+    await opened.handle.close();
+    return 'ok';
+  }
+
+  /**
+   * Opens a stored path only when it is a regular file whose real location is inside the
+   * upload folder: a symlink (to /etc/passwd, or a linked day folder leading elsewhere)
+   * planted in the folder is never followed.
+   */
+  private async openRegular(relativePath: string): Promise<{ handle: fsp.FileHandle; size: number } | { problem: 'missing' | 'not_regular_file' }> {
+    let absolute: string;
+    let real: string;
     try {
-      return (await fsp.stat(this.resolve(relativePath))).isFile();
-    } catch {
-      return false;
+      absolute = this.resolve(relativePath);
+      real = await fsp.realpath(absolute);
+    } catch (error) {
+      if (error instanceof NotFoundError) return { problem: 'missing' };
+      return problemOf(error);
     }
+    if (real !== path.join(await fsp.realpath(this.root), relativePath)) return { problem: 'not_regular_file' };
+    let handle: fsp.FileHandle;
+    try {
+      // O_NOFOLLOW: a symlink swapped in after the check above still is not followed;
+      // O_NONBLOCK: a FIFO planted there does not wait for a writer.
+      handle = await fsp.open(absolute, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      return problemOf(error);
+    }
+    const stats = await handle.stat();
+    if (stats.isFile()) return { handle, size: stats.size };
+    await handle.close();
+    return { problem: 'not_regular_file' };
   }
 
   /** Every stored file, relative to the upload folder (YYYY/MM/DD/<name>), outside temp. */
@@ -207,13 +244,14 @@ export class FileStore {
    * a staged file without a row and removes the file (see `abandonedStaging`).
    */
   async prepareRemoval(relativePath: string): Promise<StagedRemoval> {
-    await this.ensureDir(this.processTempDir);
     const tempPath = path.join(this.processTempDir, relativePath.replaceAll('/', '-'));
     try {
+      await this.ensureDir(this.processTempDir);
       await fsp.link(this.resolve(relativePath), tempPath);
       return { relativePath, tempPath };
     } catch {
-      // No file to remove, or no hard links here: the removal simply is not journalled.
+      // No file to remove, no hard links here, or no room for the link (a full disk): the
+      // removal simply is not journalled.
       return { relativePath };
     }
   }
@@ -255,7 +293,7 @@ export class FileStore {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.createdDirs.has(dir)) return;
-    await fsp.mkdir(dir, { recursive: true });
+    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
     this.createdDirs.add(dir);
   }
 
@@ -264,6 +302,14 @@ export class FileStore {
     liveStagingDirs.delete(this.processTempDir);
     await fsp.rm(this.processTempDir, { recursive: true, force: true });
   }
+}
+
+/** A path that is gone or leads through a symlink is a finding; other errors (EMFILE, EIO) are thrown. */
+function problemOf(error: unknown): { problem: 'missing' | 'not_regular_file' } {
+  const { code } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: 'missing' };
+  if (code === 'ELOOP') return { problem: 'not_regular_file' };
+  throw error;
 }
 
 async function isAbandoned(full: string, dir: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { useCallback, useRef, useState } from 'react';
 import { Box, Static, Text, useApp, useInput } from 'ink';
 import TextInput from 'ink-text-input';
 import Spinner from 'ink-spinner';
+import { escapeControls } from '../cli/output.js';
 import type { Message, Source } from '../core/schemas.js';
 import type { ChatBackend } from './backend.js';
 
@@ -28,10 +29,17 @@ const HELP = [
 ].join('\n');
 
 let nextKey = 0;
-const item = (kind: ChatItem['kind'], text: string, sources?: Source[]): ChatItem => ({ key: nextKey++, kind, text, sources });
+// Stored text (names, messages, replies, file names) is escaped once, where it enters the screen.
+const item = (kind: ChatItem['kind'], text: string, sources?: Source[]): ChatItem => ({
+  key: nextKey++,
+  kind,
+  text: escapeControls(text),
+  sources: sources?.map((source) => ({ ...source, original_filename: escapeControls(source.original_filename) })),
+});
 
 export function ChatApp({ backend, conversationId: initialConversation, history = [] }: ChatAppProps) {
   const { exit } = useApp();
+  const agentName = escapeControls(backend.agent.name);
   const [items, setItems] = useState<ChatItem[]>(() => [
     item('notice', `Chatting with ${backend.agent.name} (agent ${backend.agent.id})${initialConversation ? ` in conversation ${initialConversation}` : ''}. /help for commands.`),
     ...history.map((message) => item(message.sender === 'user' ? 'user' : 'agent', message.content)),
@@ -62,7 +70,7 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
       for await (const event of backend.send(message, conversationId, controller.signal)) {
         if (event.type === 'delta') {
           streamed += event.text;
-          setReply(streamed);
+          setReply(escapeControls(streamed));
         } else {
           setConversationId(event.response.conversation_id);
           add(item('agent', event.response.agent_response, event.response.sources));
@@ -101,10 +109,10 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
 
   return (
     <Box flexDirection="column">
-      <Static items={items}>{(entry) => <ChatLine key={entry.key} entry={entry} agentName={backend.agent.name} />}</Static>
+      <Static items={items}>{(entry) => <ChatLine key={entry.key} entry={entry} agentName={agentName} />}</Static>
       {busy && (
         <Box flexDirection="column" marginTop={1}>
-          <Text color="green" bold>{backend.agent.name}</Text>
+          <Text color="green" bold>{agentName}</Text>
           {reply === undefined ? (
             <Text color="gray"><Spinner type="dots" /> Thinking…</Text>
           ) : (

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { maskPassword, parseDatabaseUrl, resolveConfig } from '../../src/core/config.js';
+import { describeDatabase, maskPassword, parseDatabaseUrl, resolveConfig } from '../../src/core/config.js';
 import { ValidationError } from '../../src/core/errors.js';
 
 function configError(run: () => unknown): ValidationError {
@@ -135,9 +135,40 @@ describe('configuration', () => {
     });
 
     it('leaves URLs without a password unchanged', () => {
-      for (const url of ['postgres://db/dana', 'postgresql://dana@db/dana', 'sqlite:////abs/path.db', '/plain/path.db']) {
+      for (const url of ['postgres://db/dana', 'postgresql://dana@db/dana', 'sqlite:////abs/path.db', '/plain/path.db', 'postgres://dana@db/dana?sslmode=require&passfile=/p']) {
         expect(maskPassword(url)).to.equal(url);
       }
+    });
+
+    it('masks every spelling of a password: user part, password= and sslpassword= parameters', () => {
+      const cases: Array<[string, string]> = [
+        ['postgres://u:secret@h/db', 'postgres://u:***@h/db'],
+        ['postgresql://u:secret@h:5432/db', 'postgresql://u:***@h:5432/db'],
+        ['POSTGRES://u:secret@h/db', 'POSTGRES://u:***@h/db'],
+        ['postgres://:secret@h/db', 'postgres://:***@h/db'],
+        ['postgres://u:se%40cr%2Fet@h/db', 'postgres://u:***@h/db'],
+        ['postgres://u:se@cret@h/db', 'postgres://u:***@h/db'],
+        ['postgres://u@h/db?password=secret', 'postgres://u@h/db?password=***'],
+        ['postgres://u@h/db?sslmode=require&password=secret', 'postgres://u@h/db?sslmode=require&password=***'],
+        ['postgres://u@h/db?PASSWORD=secret&application_name=x', 'postgres://u@h/db?PASSWORD=***&application_name=x'],
+        ['postgres://u@h/db?sslpassword=secret#frag', 'postgres://u@h/db?sslpassword=***#frag'],
+        ['postgres://u:one@h/db?password=two&sslpassword=three', 'postgres://u:***@h/db?password=***&sslpassword=***'],
+      ];
+      for (const [url, masked] of cases) {
+        expect(maskPassword(url), url).to.equal(masked);
+        for (const secret of ['secret', 'one', 'two', 'three', 'cret']) expect(maskPassword(url)).not.to.contain(secret);
+      }
+    });
+
+    it('masks URLs inside a longer message (an error quoting the URL)', () => {
+      expect(maskPassword('could not connect to postgres://u:secret@h/db?password=again (refused)'))
+        .to.equal('could not connect to postgres://u:***@h/db?password=*** (refused)');
+    });
+
+    it('is what describeDatabase and a refused DANA_DATABASE_URL show', () => {
+      expect(describeDatabase(parseDatabaseUrl('postgres://u@h/db?password=secret', '/data'))).to.equal('postgres://u@h/db?password=***');
+      const error = configError(() => parseDatabaseUrl('mysql://u:secret@h/db?password=secret', '/data'));
+      expect(JSON.stringify(error.issues)).not.to.contain('secret');
     });
   });
 });

@@ -5,6 +5,7 @@ import { formatRecord, formatTable } from '../../cli/output.js';
 
 export default class ConversationsGet extends DanaCommand<typeof ConversationsGet> {
   static override summary = 'Show a conversation and its messages.';
+  static override description = 'Shows at most its 1,000 most recent messages, oldest first; dana messages list --conversation ID pages through all of them.';
   static override examples = ['<%= config.bin %> <%= command.id %> 7', '<%= config.bin %> <%= command.id %> 7 --json'];
   static override args = { id: idArg('Conversation') };
 

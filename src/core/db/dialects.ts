@@ -100,11 +100,28 @@ function openPostgresKnex(settings: Extract<DatabaseSettings, { client: 'postgre
 }
 
 function openSqliteConnection(filename: string): SqliteConnection {
-  if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+  if (filename !== ':memory:') createPrivateFile(filename);
   const Database = require('better-sqlite3') as new (filename: string) => SqliteConnection;
   const connection = new Database(filename);
   configureConnection(connection);
   return connection;
+}
+
+/**
+ * Creates a new database file 0600 before SQLite opens it (SQLite would use 0644 less the
+ * umask), so the file and its -wal and -shm, which SQLite gives the main file's mode, are
+ * the owner's alone. An existing file is left as it is.
+ */
+function createPrivateFile(filename: string): void {
+  fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = fs.openSync(filename, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  fs.closeSync(fd);
 }
 
 function openSqliteKnex(filename: string, gate: ConnectionGate): Knex {
@@ -149,9 +166,27 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Sets what every SQLite connection needs, the moment it opens. */
 function configureConnection(connection: SqliteConnection): void {
   connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  connection.pragma('journal_mode = WAL');
+  enableWal(connection);
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
+}
+
+/**
+ * Two processes opening a new database at once: switching it to WAL can answer SQLITE_BUSY
+ * at once instead of through the busy handler, so it is retried until the busy timeout.
+ */
+function enableWal(connection: SqliteConnection): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (databaseErrorCode(error) !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      // Connections open synchronously: a short blocking pause, as SQLite's own busy handler does.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 /**

@@ -5,9 +5,13 @@ import { toConversation, toMessage } from '../db/rows.js';
 import {
   ConversationCreateSchema, ConversationListQuerySchema, ConversationUpdateSchema,
   type Conversation, type ConversationCreate, type ConversationListQuery, type ConversationUpdate,
-  type ConversationWithMessages, type Deleted, type Page,
+  type ConversationWithMessages, type Deleted, type Message, type Page,
 } from '../schemas.js';
 import { assertReferenceExists, deleted, findOr404, readById, readPage, type ServiceDeps } from './support.js';
+
+export const MESSAGES_IN_CONVERSATION = 1000;
+// Messages read from the database at once while a conversation is streamed.
+const MESSAGES_PER_READ = 50;
 
 export class ConversationService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -17,11 +21,42 @@ export class ConversationService {
     return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, toConversation);
   }
 
-  /** The conversation with all its messages, oldest first. */
+  /**
+   * The conversation with its most recent messages (at most MESSAGES_IN_CONVERSATION), oldest
+   * first; the messages route pages through all of them.
+   */
   async get(id: number): Promise<ConversationWithMessages> {
-    const conversation = await readById(this.deps.sql, 'conversations', id, 'Conversation', toConversation);
-    const messages = await this.deps.sql.all('SELECT * FROM messages WHERE conversation_id = ? ORDER BY id', [id]);
-    return { ...conversation, messages: messages.map(toMessage) };
+    const { conversation, messages } = await this.read(id);
+    const all: Message[] = [];
+    for await (const message of messages) all.push(message);
+    return { ...conversation, messages: all };
+  }
+
+  /**
+   * The same as `get`, with the messages read a page at a time as they are consumed: a
+   * server streaming a long conversation to many clients holds a page per client, not a
+   * thousand messages of up to 100,000 characters each. Throws 404 before any message.
+   */
+  async read(id: number): Promise<{ conversation: Conversation; messages: AsyncIterable<Message> }> {
+    const { sql } = this.deps;
+    const conversation = await readById(sql, 'conversations', id, 'Conversation', toConversation);
+    // The window is fixed now: messages added while it is read belong to a later GET.
+    const bounds = await sql.first<{ first_id: number | null; last_id: number | null }>(
+      `SELECT (SELECT id FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${MESSAGES_IN_CONVERSATION - 1}) AS first_id,
+              (SELECT MAX(id) FROM messages WHERE conversation_id = ?) AS last_id`,
+      [id, id],
+    );
+    async function* messages(): AsyncGenerator<Message> {
+      let after = Number(bounds?.first_id ?? 1) - 1;
+      const last = Number(bounds?.last_id ?? 0);
+      while (after < last) {
+        const page = await sql.all('SELECT * FROM messages WHERE conversation_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?', [id, after, last, MESSAGES_PER_READ]);
+        if (!page.length) return;
+        for (const row of page) yield toMessage(row);
+        after = Number(page[page.length - 1].id);
+      }
+    }
+    return { conversation, messages: messages() };
   }
 
   async create(input: unknown): Promise<Conversation> {

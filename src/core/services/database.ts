@@ -1,8 +1,8 @@
 // The database itself: which backend, where, how far migrated, how much it holds, and
-// whether every document row still has its file.
+// whether every document row still has its file (a regular one, inside the upload folder).
 import type { DanaConfig } from '../config.js';
 import { describeDatabase } from '../config.js';
-import { dialectOf } from '../db/dialects.js';
+import { databaseErrorCode, dialectOf } from '../db/dialects.js';
 import { migrateToLatest, migrationState, type MigrationOutcome, type MigrationState } from '../db/migrate.js';
 import type { ServiceDeps } from './support.js';
 
@@ -19,8 +19,16 @@ export interface DatabaseStatus {
 }
 
 export interface DatabaseProblem {
-  kind: 'missing_file' | 'orphan_file' | 'integrity' | 'pending_migrations';
+  kind: 'missing_file' | 'not_regular_file' | 'orphan_file' | 'integrity' | 'pending_migrations';
   detail: string;
+}
+
+/** A document stored whole whose text is not searchable: a fact about the file, not a fault of the database. */
+export interface DocumentWithoutText {
+  document_id: number;
+  original_filename: string;
+  text_status: 'failed' | 'pending';
+  text_error: string | null;
 }
 
 export interface DatabaseCheck {
@@ -29,6 +37,7 @@ export interface DatabaseCheck {
   location: string;
   documents_checked: number;
   problems: DatabaseProblem[];
+  documents_without_text: DocumentWithoutText[];
 }
 
 export class DatabaseService {
@@ -54,35 +63,64 @@ export class DatabaseService {
 
   /**
    * Connectivity, the database's own integrity check (SQLite), every document row's file,
-   * and stored files no row points at.
+   * and stored files no row points at; documents without searchable text are listed apart.
    */
   async check(): Promise<DatabaseCheck> {
     const { knex, config, files } = this.deps;
-    const problems: DatabaseProblem[] = [];
-    await knex.raw('SELECT 1');
     const backend = dialectOf(knex);
-    if (backend === 'sqlite') {
-      const rows: Array<{ integrity_check: string }> = await knex.raw('PRAGMA integrity_check');
-      for (const { integrity_check: message } of rows) if (message !== 'ok') problems.push({ kind: 'integrity', detail: message });
+    const report: DatabaseCheck = { ok: false, backend, location: describeDatabase(config.database), documents_checked: 0, problems: [], documents_without_text: [] };
+    const { problems } = report;
+    try {
+      await knex.raw('SELECT 1');
+      if (backend === 'sqlite') {
+        const rows: Array<{ integrity_check: string }> = await knex.raw('PRAGMA integrity_check');
+        for (const { integrity_check: message } of rows) if (message !== 'ok') problems.push({ kind: 'integrity', detail: message.replace(/\s*\n\s*/g, ' ') });
+      }
+    } catch (error) {
+      // A damaged file can fail the check itself: that is the finding, not a crash.
+      if (!isCorruption(error)) throw error;
+      problems.push({ kind: 'integrity', detail: corruptionDetail(error) });
+      return report;
     }
     const { pending } = await migrationState(this.deps.sql);
     if (pending.length) {
       problems.push({ kind: 'pending_migrations', detail: `not applied yet: ${pending.join(', ')} (run dana db migrate)` });
-      return { ok: false, backend, location: describeDatabase(config.database), documents_checked: 0, problems };
+      return report;
     }
-    const documents = await this.deps.sql.all<{ id: number; file_path: string; original_filename: string }>(
-      'SELECT id, file_path, original_filename FROM documents ORDER BY id',
+    const documents = await this.deps.sql.all<{ id: number; file_path: string; original_filename: string; text_status: string; text_error: string | null }>(
+      'SELECT id, file_path, original_filename, text_status, text_error FROM documents ORDER BY id',
     );
     const known = new Set<string>();
     for (const document of documents) {
       known.add(document.file_path);
-      if (!(await files.exists(document.file_path))) {
-        problems.push({ kind: 'missing_file', detail: `document ${document.id} (${document.original_filename}): ${document.file_path} is missing` });
+      const found = await files.inspect(document.file_path);
+      const name = `document ${document.id} (${document.original_filename}): ${document.file_path}`;
+      if (found === 'missing') problems.push({ kind: 'missing_file', detail: `${name} is missing` });
+      if (found === 'not_regular_file') problems.push({ kind: 'not_regular_file', detail: `${name} is not a regular file inside the upload folder (a symlink?)` });
+      if (document.text_status === 'failed' || document.text_status === 'pending') {
+        report.documents_without_text.push({
+          document_id: document.id,
+          original_filename: document.original_filename,
+          text_status: document.text_status,
+          text_error: document.text_error,
+        });
       }
     }
     for (const stored of await files.storedFiles()) {
       if (!known.has(stored)) problems.push({ kind: 'orphan_file', detail: `${stored} belongs to no document` });
     }
-    return { ok: problems.length === 0, backend, location: describeDatabase(config.database), documents_checked: documents.length, problems };
+    return { ...report, ok: problems.length === 0, documents_checked: documents.length };
   }
+}
+
+const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+
+/** SQLite's own words for a damaged file (any extended code of CORRUPT or NOTADB). */
+export function isCorruption(error: unknown): boolean {
+  const code = databaseErrorCode(error) ?? '';
+  return [...CORRUPTION_CODES].some((known) => code === known || code.startsWith(`${known}_`));
+}
+
+export function corruptionDetail(error: unknown): string {
+  return `the database file is damaged: ${(error as Error).message}`;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DanaConfig } from '../config.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { InsufficientStorageError, NotFoundError, toDanaError, ValidationError } from '../errors.js';
 import { ALLOWED_EXTENSIONS, classifyFile, MIME_TYPES, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
 import { validateBody, validateText } from '../validation.js';
 import {
@@ -218,7 +218,11 @@ export class DocumentService {
     const { knex, index } = this.deps;
     let passages: number;
     try {
-      const absolute = this.storedPath(relativePath);
+      // Only a regular file inside the upload folder is read: a planted symlink never is.
+      const absolute = await this.deps.files.regularPath(relativePath).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
       if (!absolute) throw new TextError('The stored file is missing.');
       const text = await this.text.open(absolute, path.extname(relativePath).toLowerCase());
       passages = await index.index(knex, id, text);
@@ -253,12 +257,22 @@ export class DocumentService {
     const { files, models } = this.deps;
     const document = await this.find(id);
     const removal = await files.prepareRemoval(document.file_path);
+    const deleteRow = async () => {
+      if (!(await models.Document.query().deleteById(id))) throw new NotFoundError('Document not found');
+    };
     try {
-      const count = await models.Document.query().deleteById(id);
-      if (!count) throw new NotFoundError('Document not found');
+      await deleteRow();
     } catch (error) {
-      await files.abandonRemoval(removal);
-      throw error;
+      if (!(toDanaError(error) instanceof InsufficientStorageError)) {
+        await files.abandonRemoval(removal);
+        throw error;
+      }
+      // A full disk can refuse even the row's delete (SQLite appends it to its WAL): the file
+      // goes first to free its space, then the row. Should that fail too, the row stays
+      // without its file (downloads say so, db check reports it) until a delete succeeds.
+      await files.finishRemoval(removal);
+      await deleteRow();
+      return deleted('Document');
     }
     await files.finishRemoval(removal);
     return deleted('Document');

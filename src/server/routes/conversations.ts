@@ -1,10 +1,23 @@
 // /api/conversations
+import { Readable } from 'node:stream';
 import type { Services } from '../../core/context.js';
 import {
   ConversationCreateSchema, ConversationListQuerySchema, ConversationSchema, ConversationUpdateSchema,
   ConversationWithMessagesSchema, DeletedSchema,
 } from '../../core/schemas.js';
 import type { Route } from './route.js';
+import type { Conversation, Message } from '../../core/schemas.js';
+
+/** `{...conversation, "messages": [...]}` as JSON text, one message at a time. */
+async function* conversationJson(conversation: Conversation, messages: AsyncIterable<Message>): AsyncGenerator<string> {
+  yield `${JSON.stringify(conversation).slice(0, -1)},"messages":[`;
+  let separator = '';
+  for await (const message of messages) {
+    yield separator + JSON.stringify(message);
+    separator = ',';
+  }
+  yield ']}';
+}
 
 const tag = 'conversations';
 
@@ -23,8 +36,14 @@ export function conversationRoutes({ conversations }: Services): Route[] {
     },
     {
       methods: ['get'], path: '/conversations/{id}', tag, summary: 'Get a conversation with its messages',
-      response: { kind: 'json', schema: ConversationWithMessagesSchema },
-      handle: ({ params }) => conversations.get(params.id),
+      description: 'At most its 1,000 most recent messages, oldest first; the messages route pages through all of them.',
+      response: { kind: 'custom', description: 'The conversation with its messages', content: { 'application/json': ConversationWithMessagesSchema } },
+      // Streamed a page of messages at a time: a thousand long messages are ~100 MB of JSON.
+      async handle({ params, ctx }) {
+        const { conversation, messages } = await conversations.read(params.id);
+        ctx.type = 'application/json';
+        ctx.body = Readable.from(conversationJson(conversation, messages));
+      },
     },
     {
       methods: ['put', 'patch'], path: '/conversations/{id}', tag, summary: 'Update a conversation (only the fields given)',
