@@ -15,6 +15,7 @@ import { MessageService } from './services/messages.js';
 import { ChatService } from './chat/service.js';
 import { PassageIndex } from './search/index.js';
 import { DatabaseService } from './services/database.js';
+import { TokenService } from './services/tokens.js';
 
 export interface Services {
   agents: AgentService;
@@ -24,6 +25,7 @@ export interface Services {
   messages: MessageService;
   chat: ChatService;
   database: DatabaseService;
+  tokens: TokenService;
 }
 
 export interface DanaContext {
@@ -81,6 +83,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       messages,
       chat: new ChatService(extend({ documents, messages, env: config.env })),
       database: new DatabaseService(extend({ config })),
+      tokens: new TokenService(deps),
     };
     let closed = false;
     return {
