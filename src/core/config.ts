@@ -93,5 +93,5 @@ export function describeDatabase(database: DatabaseSettings): string {
 }
 
 export function maskPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }

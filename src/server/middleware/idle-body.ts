@@ -26,7 +26,7 @@ export function watchIdleBody(req: IncomingMessage, timeoutMs: number, onIdle: (
   const fire = () => {
     if (req.readableFlowing === false) return arm();
     stop();
-    onIdle(new RequestTimeoutError(`Request body timed out: nothing received for ${Math.round(timeoutMs / 1000)} s`));
+    onIdle(new RequestTimeoutError(`Request body timed out: nothing received for ${timeoutMs / 1000} s`));
   };
   const stop = () => {
     clearTimeout(timer);
@@ -39,4 +39,14 @@ export function watchIdleBody(req: IncomingMessage, timeoutMs: number, onIdle: (
   req.once('close', stop);
   arm();
   return stop;
+}
+
+/**
+ * After a 408 the client will send no more: the connection closes once the answer is out, and
+ * the request is destroyed so its readers (raw-body, multer) give up and clean up. Node does
+ * not close a request whose response has already finished.
+ */
+export function closeAfterAnswer(ctx: Context): void {
+  ctx.set('Connection', 'close');
+  ctx.res.once('finish', () => ctx.req.destroy());
 }

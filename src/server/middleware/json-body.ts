@@ -5,7 +5,7 @@ import getRawBody from 'raw-body';
 import { drainRequest } from './drain.js';
 import { BadRequestError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors.js';
 import { duplicateKey } from './duplicate-keys.js';
-import { bodyIdleTimeoutOf, watchIdleBody } from './idle-body.js';
+import { bodyIdleTimeoutOf, closeAfterAnswer, watchIdleBody } from './idle-body.js';
 
 export const MAX_JSON_BYTES = 10 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -27,9 +27,8 @@ export async function readJsonBody(ctx: Context): Promise<unknown> {
     bytes = await Promise.race([reading, silence]);
   } catch (error) {
     if (error instanceof RequestTimeoutError) {
-      // The reader is left to fail when the connection closes, right after the 408.
       reading.catch(() => undefined);
-      ctx.set('Connection', 'close');
+      closeAfterAnswer(ctx);
       throw error;
     }
     if ((error as { type?: string }).type === 'entity.too.large') {

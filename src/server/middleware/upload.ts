@@ -5,12 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { drainRequest } from './drain.js';
-import { bodyIdleTimeoutOf, watchIdleBody } from './idle-body.js';
+import { bodyIdleTimeoutOf, closeAfterAnswer, watchIdleBody } from './idle-body.js';
 import { collectWhileStreaming } from '../../core/memory.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
 import multer from '@koa/multer';
 import type { Request } from 'express';
-import { BadRequestError, CancelledError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import { BadRequestError, CancelledError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError } from '../../core/errors.js';
 import type { StagedFile } from '../../core/files.js';
 import type { DocumentService } from '../../core/services/documents.js';
 
@@ -101,7 +101,9 @@ export function uploadParser(documents: DocumentService) {
       // Refused before the body ended: answer now, read (and drop) the rest within limits,
       // then close the connection.
       parsing.catch(() => undefined);
-      if (!ctx.req.readableEnded) {
+      if (error instanceof RequestTimeoutError) {
+        closeAfterAnswer(ctx);
+      } else if (!ctx.req.readableEnded) {
         ctx.set('Connection', 'close');
         void drainRequest(ctx.req);
       }
