@@ -77,7 +77,7 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('clientError', answerClientError);
   server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
-  const maxConnections = boundedConnections(options.maxConnections);
+  const maxConnections = boundedConnections(options.maxConnections, openFileLimit());
   if (maxConnections < options.maxConnections) {
     logger.warning(`--max-connections ${options.maxConnections} lowered to ${maxConnections} to stay under the open-file limit`);
   }
@@ -125,7 +125,7 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
 }
 
 /** `requested`, lowered to stay under this process's open-file limit (when it can be read). */
-export function boundedConnections(requested: number, limit = openFileLimit()): number {
+export function boundedConnections(requested: number, limit: number | undefined): number {
   if (!limit) return requested;
   return Math.max(1, Math.min(requested, limit - DESCRIPTOR_MARGIN));
 }

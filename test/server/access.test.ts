@@ -231,6 +231,21 @@ describe('access control', () => {
     });
   });
 
+  describe('the OpenAPI document', () => {
+    it('declares the bearer scheme, required by every route but health, with 401 and 403', async () => {
+      const server = await serverWith();
+      const doc = await bodyOf(await server.api('/openapi.json'));
+      expect(doc.components.securitySchemes.bearer).to.include({ type: 'http', scheme: 'bearer' });
+      const agents = doc.paths['/api/agents/'].get;
+      expect(agents.security).to.deep.equal([{ bearer: [] }]);
+      expect(agents.responses).to.include.keys('401', '403');
+      const health = doc.paths['/api/health'].get;
+      expect(health.security).to.deep.equal([]);
+      expect(health.responses).to.not.have.any.keys('401', '403');
+      expect(health.responses).to.include.keys('503');
+    });
+  });
+
   describe('/health checks the database', () => {
     it('answers 503 {"status": "unhealthy"} when the SQLite file is corrupted', async () => {
       const server = await startTestServer({ DANA_DATABASE_URL: `sqlite:///${tempDir()}/local.db` });

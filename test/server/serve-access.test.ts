@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/temp.js';
 import { sendRequest } from '../helpers/http.js';
 import { freePort, startServe, type ServeProcess } from '../helpers/serve.js';
 import { describeDatabase } from '../../src/core/config.js';
+import { boundedConnections } from '../../src/server/serve.js';
 
 describe('dana serve: access', function () {
   this.timeout(60_000);
@@ -105,6 +106,12 @@ describe('dana serve: access', function () {
     }
     expect(status).to.equal(200);
     held[1].destroy();
+  });
+
+  it('keeps --max-connections under the open-file limit, with room for the database and uploads', () => {
+    expect(boundedConnections(1000, 256)).to.be.within(1, 255);
+    expect(boundedConnections(100, 100_000)).to.equal(100);
+    expect(boundedConnections(1000, undefined)).to.equal(1000);
   });
 
   it('masks a database password in the user part and in a password= parameter', () => {
