@@ -14,10 +14,11 @@ export default class Serve extends DanaCommand<typeof Serve> {
   static override enableJsonFlag = false;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
-    'Open to the network: create a token, then listen on every interface\n'
-      + '<%= config.bin %> tokens create --name laptop\n<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 8080',
+    'Open to the network: create a token, then listen on every interface, reached as dana.lan\n'
+      + '<%= config.bin %> tokens create --name laptop\n<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 8080 --allowed-host dana.lan',
     'A client on another machine sends the token\ncurl -H "Authorization: Bearer $TOKEN" http://dana.lan:8080/api/agents/',
-    'Reached by a name other than localhost (e.g. behind a reverse proxy)\n<%= config.bin %> <%= command.id %> --allowed-host dana.example.com --require-token',
+    'Behind an HTTPS reverse proxy on the same machine that forwards dana.example.com\n'
+      + '<%= config.bin %> <%= command.id %> --allowed-host dana.example.com --cors-origin https://dana.example.com --require-token',
     'Let a web client on another origin call the API\n<%= config.bin %> <%= command.id %> --cors-origin http://localhost:5173',
     'Serve a web client built with base "/static/"\n<%= config.bin %> <%= command.id %> --static-dir ./web/dist',
     'Restart on code changes while developing Dana\n<%= config.bin %> <%= command.id %> --reload --log-level debug',

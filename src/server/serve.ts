@@ -35,8 +35,8 @@ const SOCKET_IDLE_TIMEOUT_MS = 2 * 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
-// File descriptors kept free under the open-file limit for the database, uploads being
-// written and the files being served, so connections alone cannot exhaust them.
+// File descriptors kept free under the open-file limit for the database, its journal and the
+// process itself; of the rest, each connection may hold two (its socket and an upload's file).
 const DESCRIPTOR_MARGIN = 64;
 
 export class PortInUseError extends Error {
@@ -127,7 +127,7 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
 /** `requested`, lowered to stay under this process's open-file limit (when it can be read). */
 export function boundedConnections(requested: number, limit: number | undefined): number {
   if (!limit) return requested;
-  return Math.max(1, Math.min(requested, limit - DESCRIPTOR_MARGIN));
+  return Math.max(1, Math.min(requested, Math.floor((limit - DESCRIPTOR_MARGIN) / 2)));
 }
 
 // Node has no getrlimit; on Linux /proc says it without a child process.

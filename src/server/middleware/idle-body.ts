@@ -21,7 +21,8 @@ export function watchIdleBody(req: IncomingMessage, timeoutMs: number, onIdle: (
   let timer: NodeJS.Timeout;
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(fire, timeoutMs);
+    // A watchdog: it must not keep the process alive on its own.
+    timer = setTimeout(fire, timeoutMs).unref();
   };
   const fire = () => {
     if (req.readableFlowing === false) return arm();
@@ -33,10 +34,13 @@ export function watchIdleBody(req: IncomingMessage, timeoutMs: number, onIdle: (
     req.off('data', arm);
     req.off('end', stop);
     req.off('close', stop);
+    req.socket?.off('close', stop);
   };
   req.on('data', arm);
   req.once('end', stop);
   req.once('close', stop);
+  // Node does not close a request whose response has finished, even when its connection closes.
+  req.socket?.once('close', stop);
   arm();
   return stop;
 }
