@@ -16,6 +16,7 @@ import { ChatService } from './chat/service.js';
 import { PassageIndex } from './search/index.js';
 import { DatabaseService } from './services/database.js';
 import { ProviderService } from './services/providers.js';
+import { TokenService } from './services/tokens.js';
 
 export interface Services {
   agents: AgentService;
@@ -26,6 +27,7 @@ export interface Services {
   chat: ChatService;
   database: DatabaseService;
   providers: ProviderService;
+  tokens: TokenService;
 }
 
 export interface DanaContext {
@@ -86,6 +88,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       chat: new ChatService(extend({ documents, messages, providers, env: config.env })),
       database: new DatabaseService(extend({ config })),
       providers,
+      tokens: new TokenService(deps),
     };
     if (options.migrate !== false) await documents.finishPending();
     let closed = false;

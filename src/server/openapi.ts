@@ -8,9 +8,16 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Body or file too large',
   415: 'Unsupported content type or file type',
+  401: 'Not authenticated: a token is required, or the one given is not valid',
+  403: 'Refused: host not allowed, cross-site write, or a read-only token writing',
+  408: 'The request body stopped arriving',
   422: 'Validation error',
   502: 'The agent runner failed',
+  503: 'The database cannot be reached',
 };
+
+// Health answers without a token (load balancers and monitors poll it); everything else may need one.
+const PUBLIC_TAGS = new Set(['health']);
 
 export function buildOpenApi(routes: Route[], version: string): Record<string, unknown> {
   const components: Record<string, unknown> = {
@@ -57,7 +64,16 @@ export function buildOpenApi(routes: Route[], version: string): Record<string, u
     servers: [{ url: '/' }],
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
-    components: { schemas: components },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from `dana tokens create`. Required when the server listens off loopback or runs with --require-token.',
+        },
+      },
+    },
   };
 }
 
@@ -75,6 +91,9 @@ function operation(route: Route, method: string, ref: (schema: JsonSchema) => un
   if (route.query) errors.add(422);
   if (route.body) [400, 413, 415, 422].forEach((status) => errors.add(status));
   if (route.multipart) [413, 415, 422].forEach((status) => errors.add(status));
+  const isPublic = PUBLIC_TAGS.has(route.tag);
+  if (!isPublic) [401, 403].forEach((status) => errors.add(status));
+  if (route.body || route.multipart) errors.add(408);
   for (const status of [...errors].sort()) {
     const schema = status === 422 ? 'HTTPValidationError' : 'HTTPError';
     responses[status] = {
@@ -90,6 +109,7 @@ function operation(route: Route, method: string, ref: (schema: JsonSchema) => un
     responses,
   };
   if (route.description) op.description = route.description;
+  op.security = isPublic ? [] : [{ bearer: [] }];
   if (route.body) op.requestBody = { required: true, content: { 'application/json': { schema: ref(route.body) } } };
   if (route.multipart) {
     const fields = withoutIds(route.multipart.fields) as { properties?: Record<string, unknown> };

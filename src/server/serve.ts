@@ -1,20 +1,29 @@
 // Runs the API server until SIGINT/SIGTERM: listens, prints where everything is, logs each
 // request, and on a signal stops accepting, lets in-flight requests finish, closes the
 // database and returns.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { describeDatabase, type DanaConfig } from '../core/config.js';
 import { createContext } from '../core/context.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from './app.js';
 import { answerClientError } from './client-errors.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { isLoopbackAddress } from './middleware/access.js';
 
 export interface ServeOptions {
   host: string;
   port: number;
   logLevel: LogLevel;
-  corsOrigin?: string;
+  corsOrigins: string[];
+  allowedHosts: string[];
+  /** Tokens required even on loopback. */
+  requireToken: boolean;
+  /** Serve off loopback without tokens (the owner said so). */
+  noAuth: boolean;
+  maxConnections: number;
 }
 
 // A slow client cannot hold a connection forever: headers must arrive within 15 s, a
@@ -26,14 +35,40 @@ const SOCKET_IDLE_TIMEOUT_MS = 2 * 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
+// File descriptors kept free under the open-file limit for the database, its journal and the
+// process itself; of the rest, each connection may hold two (its socket and an upload's file).
+const DESCRIPTOR_MARGIN = 64;
+
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
+}
+
+/** The server would be open to the network without tokens. */
+export class NoTokenError extends Error {
+  override name = 'NoTokenError';
 }
 
 export async function serve(config: DanaConfig, options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   const context = await createContext(config);
-  const app = createApp(context, { logger, staticDir: config.staticDir, corsOrigin: options.corsOrigin });
+  const isExposed = !isLoopbackAddress(options.host);
+  const requireToken = options.requireToken || (isExposed && !options.noAuth);
+  try {
+    if (isExposed && !options.noAuth && !(await context.services.tokens.hasAny())) {
+      throw new NoTokenError(`Listening on ${options.host} needs an API token: create one with \`dana tokens create --name NAME\` (or pass --no-auth)`);
+    }
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
+  if (isExposed && options.noAuth) {
+    process.stderr.write(`Warning: --no-auth: anyone who can reach ${options.host}:${options.port} can read and change every document.\n`);
+  }
+  const app = createApp(context, {
+    logger,
+    staticDir: config.staticDir,
+    access: { listenHost: options.host, allowedHosts: options.allowedHosts, corsOrigins: options.corsOrigins, requireToken },
+  });
   const server = http.createServer(
     // Missing Host headers are refused by the app, with a JSON body like every other error.
     { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000, requireHostHeader: false },
@@ -42,6 +77,11 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('clientError', answerClientError);
   server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
+  const maxConnections = boundedConnections(options.maxConnections, openFileLimit());
+  if (maxConnections < options.maxConnections) {
+    logger.warning(`--max-connections ${options.maxConnections} lowered to ${maxConnections} to stay under the open-file limit`);
+  }
+  server.maxConnections = maxConnections;
 
   try {
     await listen(server, options.host, options.port);
@@ -50,7 +90,9 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  printBanner(config, options.host, port);
+  const tokens = requireToken ? 'required (Authorization: Bearer <token>)'
+    : isExposed ? 'not required (--no-auth)' : 'optional on loopback (--require-token requires them)';
+  printBanner(config, options.host, port, tokens, maxConnections);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -82,7 +124,27 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   });
 }
 
-function printBanner(config: DanaConfig, host: string, port: number): void {
+/** `requested`, lowered to stay under this process's open-file limit (when it can be read). */
+export function boundedConnections(requested: number, limit: number | undefined): number {
+  if (!limit) return requested;
+  return Math.max(1, Math.min(requested, Math.floor((limit - DESCRIPTOR_MARGIN) / 2)));
+}
+
+// Node has no getrlimit; on Linux /proc says it without a child process.
+function openFileLimit(): number | undefined {
+  try {
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
+    if (soft) return soft === 'unlimited' ? undefined : Number(soft);
+  } catch {
+    // Not Linux: ask the shell, whose limit the process inherited.
+  }
+  const shell = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  const value = Number(shell.stdout?.trim());
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+function printBanner(config: DanaConfig, host: string, port: number, tokens: string, maxConnections: number): void {
   const shown = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${port}`;
   const lines = [
@@ -94,6 +156,8 @@ function printBanner(config: DanaConfig, host: string, port: number): void {
     `  Database  ${describeDatabase(config.database)}`,
     `  Uploads   ${config.uploadDir}`,
     `  Web app   ${config.staticDir ?? '(none: pass --static-dir to serve one)'}`,
+    `  Tokens    ${tokens}`,
+    `  Limits    ${maxConnections} connections`,
     'Press Ctrl-C to stop.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -173,3 +173,32 @@ export function multipartBody(parts: Part[], boundary = `----DanaTestBoundary${r
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(pieces), contentType: `multipart/form-data; boundary=${boundary}`, boundary };
 }
+
+/** One request with headers fetch() will not send (Host, Origin: null) and a whole body. */
+export function sendRequest(
+  baseUrl: string,
+  request: { method?: string; path: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer },
+): Promise<StreamedResponse> {
+  const { body, ...rest } = request;
+  const chunks = body === undefined ? [] : [Buffer.from(body)];
+  const headers = { ...(body === undefined ? {} : { 'content-length': chunks[0].length }), ...request.headers };
+  return streamRequest(baseUrl, { method: 'GET', ...rest, headers, chunks });
+}
+
+/**
+ * Sends `bytes` on a plain TCP connection without ending it (a client that falls silent) and
+ * collects what the server sends until it closes the connection or `timeoutMs` passes.
+ */
+export function silentExchange(port: number, bytes: Buffer, timeoutMs = 10_000): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const received: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(received));
+    });
+  });
+}

@@ -31,10 +31,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs `dana serve` with DANA_HOME=`home`, resolving once its banner is printed. */
-export async function startServe(home: string, options: { args?: string[]; env?: Record<string, string>; port?: number } = {}): Promise<ServeProcess> {
+/**
+ * Runs `dana serve` with DANA_HOME=`home`, resolving once its banner is printed. It listens
+ * on `host` (127.0.0.1 by default); the returned url always reaches it through 127.0.0.1.
+ */
+export async function startServe(
+  home: string,
+  options: { args?: string[]; env?: Record<string, string>; port?: number; host?: string } = {},
+): Promise<ServeProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [DANA_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [DANA_BIN, 'serve', '--host', options.host ?? '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
     env: cleanEnv({ DANA_HOME: home, ...options.env }),
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

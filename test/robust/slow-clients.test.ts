@@ -42,7 +42,8 @@ describe('slow and abusive clients', function () {
   before(async () => {
     home = tempDir('dana-robust-slow-');
     fake = await startFakeOpenAi();
-    server = await startServe(home);
+    // Room for the idle connections and the clients beside them (the default bound is 1,000).
+    server = await startServe(home, { args: ['--max-connections', String(IDLE_CONNECTIONS + 100)] });
     client = new HttpClient(server.url, 4);
   });
 

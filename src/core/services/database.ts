@@ -1,11 +1,13 @@
 // The database itself: which backend, where, how far migrated, how much it holds, and
 // whether every document row still has its file (a regular one, inside the upload folder).
+import fs from 'node:fs/promises';
 import type { DanaConfig } from '../config.js';
 import { describeDatabase } from '../config.js';
 import { databaseErrorCode, dialectOf } from '../db/dialects.js';
 import { migrateToLatest, migrationState, type MigrationOutcome, type MigrationState } from '../db/migrate.js';
 import type { ServiceDeps } from './support.js';
 
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const COUNTED_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages', 'passages'] as const;
 
 export interface DatabaseStatus {
@@ -59,6 +61,23 @@ export class DatabaseService {
   /** Applies pending migrations: their names, and what they changed that users should know of. */
   async migrate(): Promise<MigrationOutcome> {
     return migrateToLatest(this.deps.knex);
+  }
+
+  /**
+   * A check cheap enough to poll: one query, and on SQLite the file's header, which a
+   * connection serving from its page cache would not re-read.
+   */
+  async ping(): Promise<void> {
+    await this.deps.sql.first('SELECT 1 AS ok');
+    const { database } = this.deps.config;
+    if (database.client !== 'sqlite' || database.filename === ':memory:') return;
+    const file = await fs.open(database.filename, 'r');
+    try {
+      const { buffer } = await file.read(Buffer.alloc(SQLITE_MAGIC.length), 0, SQLITE_MAGIC.length, 0);
+      if (!buffer.equals(SQLITE_MAGIC)) throw Object.assign(new Error('The database file is not a SQLite database'), { code: 'SQLITE_NOTADB' });
+    } finally {
+      await file.close();
+    }
   }
 
   /**

@@ -5,11 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { drainRequest } from './drain.js';
+import { bodyIdleTimeoutOf, closeAfterAnswer, watchIdleBody } from './idle-body.js';
 import { collectWhileStreaming } from '../../core/memory.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
 import multer from '@koa/multer';
 import type { Request } from 'express';
-import { BadRequestError, CancelledError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import { BadRequestError, CancelledError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError } from '../../core/errors.js';
 import type { StagedFile } from '../../core/files.js';
 import type { DocumentService } from '../../core/services/documents.js';
 
@@ -83,6 +84,7 @@ export function uploadParser(documents: DocumentService) {
       throw new UnsupportedMediaTypeError('Unsupported Media Type: upload the file as multipart/form-data');
     }
     let parsed = false;
+    idleTimeouts.set(ctx.req, bodyIdleTimeoutOf(ctx));
     const refused = new Promise<never>((_, reject) => refusals.set(ctx.req, reject));
     const parsing = parse(ctx as never, async () => {
       parsed = true;
@@ -99,7 +101,9 @@ export function uploadParser(documents: DocumentService) {
       // Refused before the body ended: answer now, read (and drop) the rest within limits,
       // then close the connection.
       parsing.catch(() => undefined);
-      if (!ctx.req.readableEnded) {
+      if (error instanceof RequestTimeoutError) {
+        closeAfterAnswer(ctx);
+      } else if (!ctx.req.readableEnded) {
         ctx.set('Connection', 'close');
         void drainRequest(ctx.req);
       }
@@ -117,17 +121,23 @@ function refuseEarly(req: IncomingMessage, error: unknown): void {
 }
 
 const filters = new WeakMap<IncomingMessage, MultipartHeaderFilter>();
+const idleTimeouts = new WeakMap<IncomingMessage, number>();
 
-/** multer's hook for feeding busboy: the body passes through the header filter first. */
+/**
+ * multer's hook for feeding busboy: the body passes through the header filter first. A body
+ * that falls silent is refused (408) like a file that is too large.
+ */
 function feedThroughHeaderFilter(req: IncomingMessage, busboy: NodeJS.WritableStream): void {
   const boundary = multipartBoundary(req.headers['content-type']);
   if (!boundary) {
     req.pipe(busboy);
-    return;
+  } else {
+    const filter = new MultipartHeaderFilter(boundary);
+    filters.set(req, filter);
+    req.pipe(filter).pipe(busboy);
   }
-  const filter = new MultipartHeaderFilter(boundary);
-  filters.set(req, filter);
-  req.pipe(filter).pipe(busboy);
+  const timeoutMs = idleTimeouts.get(req);
+  if (timeoutMs) watchIdleBody(req, timeoutMs, (error) => refuseEarly(req, error));
 }
 
 /** Once multer is done, whatever is left of the body is drained by multer, not parsed. */

@@ -49,6 +49,9 @@ function streamEvents(ctx: Context, chat: ChatService, prepared: PreparedChat, s
   ctx.status = 200;
   ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
   ctx.body = events;
+  // The status and headers go out now: a client (or a proxy) sees the stream begin before
+  // the model's first token, however long that takes.
+  ctx.flushHeaders();
   const send = (event: string, data: unknown) => events.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   (async () => {
     try {
