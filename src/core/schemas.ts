@@ -35,6 +35,8 @@ export const PROVIDER_NAME_PATTERN = '^[a-z0-9_-]{1,50}$';
 export const MAX_TOPIC_IDS = 1000;
 
 type KeySchemas = Record<string, Record<string, unknown>>;
+/** Config keys no runner may declare: Dana reads them itself, or refuses them (agents.ts). */
+const RESERVED_CONFIG_KEYS = ['provider', 'topic_ids', 'retriever', 'base_url', 'api_key_env'];
 
 /**
  * The agent config keys Dana reads, checked on create and update: `provider`, the keys
@@ -46,14 +48,15 @@ export function agentConfigFor(runners: readonly { kind: string; settings: KeySc
   const properties: KeySchemas = {
     provider: { type: 'string', pattern: PROVIDER_NAME_PATTERN, description: 'The provider that answers (default: the provider marked default, else "local")' },
   };
-  const declaredBy: Record<string, string> = {};
+  const declaredBy = new Map<string, string>();
   for (const runner of runners) {
     for (const [key, schema] of Object.entries(runner.settings)) {
-      const other = declaredBy[key];
-      if ((other && JSON.stringify(properties[key]) !== JSON.stringify(schema)) || (!other && key in properties)) {
-        throw new Error(`the "${runner.kind}" runner declares config key "${key}" differently from ${other ? `the "${other}" runner` : 'Dana'}`);
+      const other = declaredBy.get(key);
+      if (RESERVED_CONFIG_KEYS.includes(key)) throw new Error(`the "${runner.kind}" runner declares config key "${key}", which Dana reads itself`);
+      if (other && JSON.stringify(properties[key]) !== JSON.stringify(schema)) {
+        throw new Error(`the "${runner.kind}" runner declares config key "${key}" differently from the "${other}" runner`);
       }
-      declaredBy[key] = runner.kind;
+      declaredBy.set(key, runner.kind);
       properties[key] = schema;
     }
   }

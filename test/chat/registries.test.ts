@@ -116,9 +116,13 @@ describe('a runner registered beside the built-in ones', () => {
     }
   });
 
-  it('may not declare a key another runner declares differently', () => {
+  it('may not declare a key another runner declares differently, nor one Dana reads itself', () => {
     const clash: RunnerDefinition = { ...echoRunner, kind: 'clash', settings: { temperature: { type: 'string' } }, builtInProviders: [] };
     expect(() => new ChatRegistry().with({ runners: [clash] })).to.throw('"clash" runner declares config key "temperature" differently');
+    const same: RunnerDefinition = { ...clash, settings: { temperature: { type: 'number', minimum: 0, maximum: 2 } } };
+    expect(new ChatRegistry().with({ runners: [same] }).runner('clash')).to.equal(same);
+    const reserved: RunnerDefinition = { ...clash, settings: { topic_ids: { type: 'string' } } };
+    expect(() => new ChatRegistry().with({ runners: [reserved] })).to.throw('config key "topic_ids", which Dana reads itself');
   });
 });
 

@@ -7,9 +7,9 @@ import type { SearchHit } from '../search/retriever.js';
 export type PromptMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
 /**
- * History is bounded in characters, not tokens: about 4 characters make a token in
- * English, so 12,000 characters are ~3,000 tokens, which leaves room for the passages and
- * the reply in the smallest context windows Dana is used with (8k tokens).
+ * History is bounded in characters, not tokens (no tokenizer is needed for any model):
+ * about 4 characters make a token in English, so 12,000 characters are ~3,000 tokens,
+ * which leaves room for the system prompt, the passages and a reply in an 8k-token window.
  */
 export const HISTORY_CHARS = 12_000;
 
