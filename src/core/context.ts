@@ -13,6 +13,7 @@ import { DocumentService } from './services/documents.js';
 import { ConversationService } from './services/conversations.js';
 import { MessageService } from './services/messages.js';
 import { ChatService } from './chat/service.js';
+import { ChatRegistry } from './chat/registry.js';
 import { PassageIndex } from './search/index.js';
 import { DatabaseService } from './services/database.js';
 import { ProviderService } from './services/providers.js';
@@ -45,6 +46,8 @@ export interface ContextOptions {
    * and apply migrations itself; services other than `database` then expect a current schema.
    */
   migrate?: boolean;
+  /** The runners and retrievers agents may use (default: those Dana ships). */
+  registry?: ChatRegistry;
 }
 
 export async function createContext(config: DanaConfig, options: ContextOptions = {}): Promise<DanaContext> {
@@ -62,10 +65,12 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     }
     // knex and the models are made on first use (the first write): reads need neither.
     let models: Models | undefined;
+    const registry = options.registry ?? new ChatRegistry();
+    const retrievers = registry.createRetrievers({ dialect: database.dialect, sql });
     const deps = {
       files,
       sql,
-      index: new PassageIndex(database.dialect, sql),
+      index: new PassageIndex([...retrievers.values()]),
       get knex() {
         return database.knex;
       },
@@ -78,14 +83,14 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
     const documents = new DocumentService(extend({ config }));
     const messages = new MessageService(deps);
-    const providers = new ProviderService(extend({ env: config.env }));
+    const providers = new ProviderService(extend({ env: config.env, registry }));
     const services: Services = {
-      agents: new AgentService(extend({ providers })),
+      agents: new AgentService(extend({ providers, registry })),
       topics: new TopicService(deps),
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService(extend({ documents, messages, providers, env: config.env })),
+      chat: new ChatService(extend({ documents, messages, providers, registry, retrievers, env: config.env })),
       database: new DatabaseService(extend({ config })),
       providers,
       tokens: new TokenService(deps),

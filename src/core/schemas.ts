@@ -1,6 +1,8 @@
 // One JSON Schema per shape and per request body. The same objects validate input (ajv),
 // type the code (FromSchema) and describe the API (the OpenAPI document embeds them).
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { RUNNERS } from './chat/runners.js';
+import { RETRIEVERS } from './search/retrievers.js';
 
 /** Ids are 32-bit on every backend (PostgreSQL's `integer`); anything past that is a 422, never a 500. */
 export const MAX_ID = 2_147_483_647;
@@ -31,29 +33,43 @@ const config = {
 /** A provider's name: what `config.provider` and `dana providers …` use. */
 export const PROVIDER_NAME_PATTERN = '^[a-z0-9_-]{1,50}$';
 export const MAX_TOPIC_IDS = 1000;
-export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
-export const MAX_TOKENS_LIMIT = 32_768;
+
+type KeySchemas = Record<string, Record<string, unknown>>;
+/** Config keys no runner may declare: Dana reads them itself, or refuses them (agents.ts). */
+const RESERVED_CONFIG_KEYS = ['provider', 'topic_ids', 'retriever', 'base_url', 'api_key_env'];
 
 /**
- * The agent config keys Dana reads, checked on create and update. Other keys are allowed
- * and stored as given; `base_url` and `api_key_env` are refused by the agent service (a
- * client must not choose where a key is sent).
+ * The agent config keys Dana reads, checked on create and update: `provider`, the keys
+ * each registered runner reads (chat/runners.ts), `topic_ids`, and `retriever`. Other keys
+ * are allowed and stored as given; `base_url` and `api_key_env` are refused by the agent
+ * service (a client must not choose where a key is sent).
  */
-const agentConfig = {
-  ...config,
-  properties: {
+export function agentConfigFor(runners: readonly { kind: string; settings: KeySchemas }[], retrievers: readonly { kind: string }[]) {
+  const properties: KeySchemas = {
     provider: { type: 'string', pattern: PROVIDER_NAME_PATTERN, description: 'The provider that answers (default: the provider marked default, else "local")' },
-    model: { type: 'string', description: "The model to ask (default: the provider's model)" },
-    temperature: { type: 'number', minimum: 0, maximum: 2 },
-    max_tokens: { type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, description: 'Default 4096' },
-    system_prompt: { type: 'string', maxLength: MAX_SYSTEM_PROMPT_CHARS },
-    timeout: { type: 'number', minimum: 1, maximum: 600, description: "Seconds for the whole reply (default 120)" },
-    topic_ids: {
-      type: 'array', items: id, maxItems: MAX_TOPIC_IDS, uniqueItems: true,
-      description: 'Topics whose documents the agent also answers from (existing topics, distinct)',
-    },
-  },
-} as const;
+  };
+  const declaredBy = new Map<string, string>();
+  for (const runner of runners) {
+    for (const [key, schema] of Object.entries(runner.settings)) {
+      const other = declaredBy.get(key);
+      if (RESERVED_CONFIG_KEYS.includes(key)) throw new Error(`the "${runner.kind}" runner declares config key "${key}", which Dana reads itself`);
+      if (other && JSON.stringify(properties[key]) !== JSON.stringify(schema)) {
+        throw new Error(`the "${runner.kind}" runner declares config key "${key}" differently from the "${other}" runner`);
+      }
+      declaredBy.set(key, runner.kind);
+      properties[key] = schema;
+    }
+  }
+  properties.topic_ids = {
+    type: 'array', items: id, maxItems: MAX_TOPIC_IDS, uniqueItems: true,
+    description: 'Topics whose documents the agent also answers from (existing topics, distinct)',
+  };
+  const [first, ...others] = retrievers.map((retriever) => retriever.kind);
+  properties.retriever = { enum: [first, ...others], description: `How passages are found (default "${first}")` };
+  return { ...config, properties };
+}
+
+const agentConfig = agentConfigFor(RUNNERS, RETRIEVERS);
 
 /** The keys of an agent's config that Dana reads (the CLI warns about the others). */
 export const AGENT_CONFIG_KEYS: readonly string[] = Object.keys(agentConfig.properties);
@@ -66,10 +82,11 @@ export const AgentSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+// The config's keys come from the registries; its type stays that of any JSON object.
 export const AgentCreateSchema = {
   $id: 'AgentCreate',
   type: 'object',
-  properties: { name, description: { type: 'string' }, config: agentConfig },
+  properties: { name, description: { type: 'string' }, config: agentConfig as typeof config },
   required: ['name', 'description', 'config'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
@@ -81,6 +98,15 @@ export const AgentUpdateSchema = {
   minProperties: 1,
   additionalProperties: false,
 } as const satisfies JSONSchema;
+
+/** The agent bodies with another config schema (other runners or retrievers), under ids of their own. */
+export function agentBodiesFor(configSchema: ReturnType<typeof agentConfigFor>, idSuffix: string) {
+  const properties = { ...AgentCreateSchema.properties, config: configSchema };
+  return {
+    create: { ...AgentCreateSchema, $id: `AgentCreate${idSuffix}`, properties },
+    update: { ...AgentUpdateSchema, $id: `AgentUpdate${idSuffix}`, properties },
+  };
+}
 
 export const TopicSchema = {
   $id: 'Topic',

@@ -107,6 +107,10 @@ function describe(error: ErrorObject): { msg: string; type: string; field?: stri
       return { msg: `List should have at most ${p.limit} items`, type: 'too_long' };
     case 'uniqueItems':
       return { msg: `List should not repeat items (items ${p.j} and ${p.i} are the same)`, type: 'list_unique' };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map((value) => `'${String(value)}'`);
+      return { msg: `Input should be ${allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed[0]}`, type: 'enum' };
+    }
     case 'minProperties':
       return { msg: 'At least one field must be given', type: 'missing' };
     default:

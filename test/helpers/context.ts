@@ -1,7 +1,7 @@
 // A real Dana context on a fresh database: a SQLite file in a temp folder, or (with
 // DANA_TEST_BACKEND=postgres) a schema of its own on PostgreSQL, dropped on close.
 import { resolveConfig, type DanaConfig } from '../../src/core/config.js';
-import { createContext, type DanaContext } from '../../src/core/context.js';
+import { createContext, type ContextOptions, type DanaContext } from '../../src/core/context.js';
 import { dropSchema, freshPostgresUrl, isPostgres } from './backend.js';
 import { tempDir } from './temp.js';
 
@@ -18,10 +18,10 @@ export function testConfig(home = tempDir(), env: Record<string, string> = {}): 
   return resolveConfig({}, testEnv(home, env));
 }
 
-export async function openTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+export async function openTestContext(env: Record<string, string> = {}, options: ContextOptions = {}): Promise<TestContext> {
   const home = tempDir();
   const postgres = isPostgres && !env.DANA_DATABASE_URL ? await freshPostgresUrl() : undefined;
-  const context = await createContext(testConfig(home, postgres ? { DANA_DATABASE_URL: postgres.url, ...env } : env));
+  const context = await createContext(testConfig(home, postgres ? { DANA_DATABASE_URL: postgres.url, ...env } : env), options);
   if (postgres) {
     const close = context.close.bind(context);
     context.close = async () => {

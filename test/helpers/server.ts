@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from '../../src/server/app.js';
 import { answerClientError } from '../../src/server/client-errors.js';
+import type { ContextOptions } from '../../src/core/context.js';
 import { openTestContext, type TestContext } from './context.js';
 
 export interface TestServer {
@@ -14,8 +15,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
-  const context = await openTestContext(env);
+export async function startTestServer(env: Record<string, string> = {}, options: AppOptions = {}, contextOptions: ContextOptions = {}): Promise<TestServer> {
+  const context = await openTestContext(env, contextOptions);
   const server = http.createServer({ requireHostHeader: false }, createApp(context, options).callback());
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

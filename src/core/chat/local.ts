@@ -1,13 +1,21 @@
 // The offline runner: answers by quoting the best passages of the agent's documents.
 // Deterministic (the same question over the same documents gives the same answer), no
 // network, no model.
-import type { SearchHit } from '../search/index.js';
+import type { SearchHit } from '../search/retriever.js';
 import type { Agent } from '../schemas.js';
-import { toSource, type ChatRunner, type RunnerEvent, type RunnerInput } from './runner.js';
+import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
 const QUOTES = 3;
 
-export class LocalRunner implements ChatRunner {
+export const localRunner: RunnerDefinition = {
+  kind: 'local',
+  settings: {},
+  builtInProviders: [{ name: 'local', base_url: null, api_key_env: null, model: null }],
+  create: () => new LocalRunner(),
+  test: async (provider) => ({ model: null, elapsedMs: 0, message: `${provider.name}: the offline runner answers from documents, without a network` }),
+};
+
+class LocalRunner implements ChatRunner {
   readonly name = 'local';
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {

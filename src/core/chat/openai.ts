@@ -1,16 +1,14 @@
-// The model runner: any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
+// The model runner for any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
 // llama.cpp server, LM Studio) through the official `openai` package. The prompt carries
 // the system prompt, the best passages of the agent's documents and the recent history.
 // The key goes to the provider's own URL and nowhere else, and never comes back out.
 import { RunnerError } from '../errors.js';
-import type { Message } from '../schemas.js';
-import type { SearchHit } from '../search/index.js';
 import type { ProviderSettings } from '../services/providers.js';
+import { buildPrompt } from './prompt.js';
 import { SecretMask } from './secrets.js';
-import { toSource, type ChatRunner, type RunnerEvent, type RunnerInput } from './runner.js';
+import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
 type Env = Record<string, string | undefined>;
-type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 type OpenAiModule = typeof import('openai');
 
 const DEFAULT_TIMEOUT_S = 120;
@@ -19,9 +17,29 @@ const DEFAULT_MAX_TOKENS = 4096;
 export const MAX_REPLY_CHARS = 200_000;
 const PROBE_TIMEOUT_MS = 30_000;
 const PASSAGES = 5;
-const HISTORY_CHARS = 12_000;
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+export const MAX_TOKENS_LIMIT = 32_768;
 // The client insists on a key; a provider without a key variable is sent this instead.
 const NO_KEY = 'no-key';
+
+export const openAiCompatibleRunner: RunnerDefinition = {
+  kind: 'openai-compatible',
+  settings: {
+    model: { type: 'string', description: "The model to ask (default: the provider's model)" },
+    temperature: { type: 'number', minimum: 0, maximum: 2 },
+    max_tokens: { type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, description: `Default ${DEFAULT_MAX_TOKENS}` },
+    system_prompt: { type: 'string', maxLength: MAX_SYSTEM_PROMPT_CHARS },
+    timeout: { type: 'number', minimum: 1, maximum: 600, description: `Seconds for the whole reply (default ${DEFAULT_TIMEOUT_S})` },
+  },
+  builtInProviders: [{ name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini' }],
+  create: (config, provider, { env }) => new OpenAiRunner(openAiSettings(provider, config, env)),
+  async test(provider, model, { env }) {
+    const started = Date.now();
+    const answered = await probeModel(provider, model, env);
+    const elapsedMs = Date.now() - started;
+    return { model: answered.model, elapsedMs, message: `${provider.name}: ${provider.base_url} answered with model "${answered.model}" in ${elapsedMs} ms` };
+  },
+};
 
 export interface OpenAiSettings {
   /** The provider's name: the response's `runner`. */
@@ -42,7 +60,7 @@ export interface OpenAiSettings {
  * the environment of the process that answers), the rest from the agent's config. Configs
  * are checked when written; older ones may still hold a wrong type, which fails here.
  */
-export function openAiSettings(provider: ProviderSettings, config: Record<string, unknown>, env: Env): OpenAiSettings {
+function openAiSettings(provider: ProviderSettings, config: Record<string, unknown>, env: Env): OpenAiSettings {
   const text = (key: string) => {
     const value = config[key];
     if (value !== undefined && value !== null && typeof value !== 'string') throw invalid(key, 'a string');
@@ -105,7 +123,7 @@ function clientFor(openai: OpenAiModule, settings: OpenAiSettings, timeoutMs: nu
   });
 }
 
-export class OpenAiRunner implements ChatRunner {
+class OpenAiRunner implements ChatRunner {
   readonly name: string;
 
   constructor(private readonly settings: OpenAiSettings) {
@@ -130,7 +148,7 @@ export class OpenAiRunner implements ChatRunner {
     const deadline = setTimeout(() => fail(`the model at ${settings.baseUrl} did not finish its reply within ${settings.timeoutMs / 1000} s`), settings.timeoutMs);
     const request = {
       model: settings.model,
-      messages: buildPrompt(input, hits, settings.systemPrompt),
+      messages: buildPrompt({ ...input, hits, systemPrompt: settings.systemPrompt }),
       max_tokens: settings.maxTokens,
       ...(settings.temperature !== undefined && { temperature: settings.temperature }),
     };
@@ -173,7 +191,7 @@ export class OpenAiRunner implements ChatRunner {
 }
 
 /** One one-token completion (`dana providers test`): the model that answered, or RunnerError. */
-export async function probeModel(provider: ProviderSettings, model: string | undefined, env: Env): Promise<{ model: string }> {
+async function probeModel(provider: ProviderSettings, model: string | undefined, env: Env): Promise<{ model: string }> {
   const settings = openAiSettings(provider, model === undefined ? {} : { model }, env);
   const openai = await import('openai');
   const client = clientFor(openai, settings, PROBE_TIMEOUT_MS);
@@ -189,30 +207,6 @@ export async function probeModel(provider: ProviderSettings, model: string | und
   } catch (error) {
     throw describeFailure(error, { ...settings, timeoutMs: PROBE_TIMEOUT_MS }, mask, openai);
   }
-}
-
-function buildPrompt(input: RunnerInput, hits: SearchHit[], systemPrompt: string | undefined): ChatMessage[] {
-  const { agent } = input;
-  const intro = systemPrompt ?? [
-    `You are ${agent.name}${agent.description ? `: ${agent.description}` : ''}.`,
-    'Answer the user helpfully and concisely. When the passages below are relevant, use them and name the document you used.',
-  ].join(' ');
-  const passages = hits.length
-    ? `\n\nPassages from the user's documents:\n${hits.map((hit, i) => `[${i + 1}] (${hit.originalFilename}) ${hit.content}`).join('\n\n')}`
-    : '';
-  return [{ role: 'system', content: intro + passages }, ...recentHistory(input.history), { role: 'user', content: input.message }];
-}
-
-/** The latest messages that fit the budget, oldest first. */
-function recentHistory(history: Message[]): ChatMessage[] {
-  const kept: ChatMessage[] = [];
-  let budget = HISTORY_CHARS;
-  for (const message of [...history].reverse()) {
-    budget -= message.content.length;
-    if (budget < 0) break;
-    kept.unshift({ role: message.sender === 'agent' || message.sender === 'assistant' ? 'assistant' : 'user', content: message.content });
-  }
-  return kept;
 }
 
 /** A reason a user can act on, with every spelling of the key masked. */

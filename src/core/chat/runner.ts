@@ -1,8 +1,10 @@
 // What every chat runner is: given the agent, the message, the conversation so far and a
 // way to search the agent's documents, it streams the reply as text deltas and finishes
-// with the whole reply and the passages it drew on.
+// with the whole reply and the passages it drew on. A runner kind is registered once
+// (chat/runners.ts) with the agent config keys it reads and how to make one for a provider.
 import type { Agent, Message, Source } from '../schemas.js';
-import type { SearchHit } from '../search/index.js';
+import type { SearchHit } from '../search/retriever.js';
+import type { ProviderSettings } from '../services/providers.js';
 
 export type RunnerEvent = { type: 'delta'; text: string } | { type: 'done'; reply: string; sources: Source[] };
 
@@ -21,6 +23,32 @@ export interface ChatRunner {
   /** The provider's name, reported as the response's `runner`. */
   readonly name: string;
   run(input: RunnerInput): AsyncIterable<RunnerEvent>;
+}
+
+export interface RunnerDeps {
+  /** The environment of the process that answers: where provider keys are read, at chat time. */
+  env: Record<string, string | undefined>;
+}
+
+/** A JSON Schema for one config key (ajv strict mode: known keywords only). */
+export type SettingSchema = Record<string, unknown>;
+
+/** One kind of runner, as registered. */
+export interface RunnerDefinition {
+  /** What a provider names to be answered by this runner ("local", "openai-compatible"). */
+  kind: string;
+  /**
+   * The agent config keys this runner reads, each with its JSON Schema. They are checked
+   * when any agent is saved (its provider, or the default, may change later); a key
+   * declared by two runners must have the same schema.
+   */
+  settings: Record<string, SettingSchema>;
+  /** Providers always present that this runner answers for (not removable). */
+  builtInProviders: Omit<ProviderSettings, 'runner' | 'is_default'>[];
+  /** A runner for one turn. `config` is the agent's config; RunnerError when it cannot answer. */
+  create(config: Record<string, unknown>, provider: ProviderSettings, deps: RunnerDeps): ChatRunner;
+  /** One small request (`dana providers test`): what answered, or RunnerError. */
+  test(provider: ProviderSettings, model: string | undefined, deps: RunnerDeps): Promise<{ model: string | null; elapsedMs: number; message: string }>;
 }
 
 export function toSource(hit: SearchHit): Source {

@@ -1,18 +1,18 @@
 // A chat turn: the message goes to the agent's runner, and only once the runner has
 // answered are the conversation (if new), the user message and the reply stored, together.
 // A failed or cancelled turn stores nothing.
-import { CancelledError, ConflictError, NotFoundError } from '../errors.js';
+import { CancelledError, ConflictError, NotFoundError, RunnerError } from '../errors.js';
 import { validateBody } from '../validation.js';
 import { toAgent, toConversation, toMessage } from '../db/rows.js';
 import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message, type Source } from '../schemas.js';
-import type { PassageIndex, SearchScope } from '../search/index.js';
+import type { SearchScope } from '../search/index.js';
+import type { Retriever } from '../search/retriever.js';
 import type { DocumentService } from '../services/documents.js';
 import type { MessageService } from '../services/messages.js';
 import type { ServiceDeps } from '../services/support.js';
-import { LOCAL_PROVIDER, type ProviderService } from '../services/providers.js';
+import type { ProviderService } from '../services/providers.js';
+import type { ChatRegistry } from './registry.js';
 import type { ChatRunner, RunnerEvent } from './runner.js';
-import { LocalRunner } from './local.js';
-import { OpenAiRunner, openAiSettings } from './openai.js';
 
 const HISTORY_MESSAGES = 20;
 const TITLE_LENGTH = 60;
@@ -28,7 +28,9 @@ export interface PreparedChat {
 }
 
 export interface ChatDeps extends ServiceDeps {
-  index: PassageIndex;
+  registry: ChatRegistry;
+  /** One per registered kind, the default first. */
+  retrievers: Map<string, Retriever>;
   documents: DocumentService;
   messages: MessageService;
   providers: ProviderService;
@@ -69,20 +71,29 @@ export class ChatService {
 
   /**
    * Which runner will answer: the provider the config names, else the default one, read
-   * now (a provider changed from the CLI counts at once). RunnerError for a provider that
-   * does not exist, or whose key variable is not set.
+   * now (a provider changed from the CLI counts at once), and the runner of its kind.
+   * RunnerError for a provider that does not exist, or whose key variable is not set.
    */
   async runnerFor(agent: Agent): Promise<ChatRunner> {
     const config = agent.config as Record<string, unknown>;
     const provider = await this.deps.providers.resolve(config.provider);
-    if (provider.name === LOCAL_PROVIDER) return new LocalRunner();
-    return new OpenAiRunner(openAiSettings(provider, config, this.deps.env));
+    return this.deps.registry.runner(provider.runner).create(config, provider, { env: this.deps.env });
+  }
+
+  /** The retriever the config names, else the default. RunnerError for one no longer registered. */
+  retrieverFor(agent: Agent): Retriever {
+    const { retrievers } = this.deps;
+    const chosen = (agent.config as { retriever?: unknown }).retriever ?? retrievers.keys().next().value;
+    const retriever = typeof chosen === 'string' ? retrievers.get(chosen) : undefined;
+    if (!retriever) throw new RunnerError(`retriever ${JSON.stringify(chosen)} does not exist (known: ${[...retrievers.keys()].join(', ')})`);
+    return retriever;
   }
 
   /** The reply as it is produced, then the stored turn. Throws RunnerError if the runner fails. */
   async *stream(prepared: PreparedChat, signal: AbortSignal = new AbortController().signal): AsyncGenerator<ChatEvent> {
     const { agent, request } = prepared;
     const runner = await this.runnerFor(agent);
+    const retriever = this.retrieverFor(agent);
     const scope = scopeOf(agent);
     let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
     const events = runner.run({
@@ -90,7 +101,7 @@ export class ChatService {
       message: request.message,
       history: prepared.history,
       library: () => this.deps.documents.library(scope),
-      search: (query, limit) => this.deps.index.search(query, scope, limit),
+      search: (query, limit) => retriever.search(query, scope, limit),
       signal,
     });
     for await (const event of events) {

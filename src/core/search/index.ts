@@ -1,27 +1,15 @@
-// The passage index: each document's text cut into passages (one table, the same on both
-// dialects) and searched with the database's own full-text search: FTS5 ranked by bm25
-// on SQLite, a tsvector ranked by ts_rank on PostgreSQL.
+// The passage index: each document's text cut into passages, in one table the same on
+// both dialects. Retrievers search it (see retriever.ts); one that keeps an index of its
+// own is told as passages are written and removed.
 import type { Knex } from 'knex';
-import type { Dialect } from '../db/dialects.js';
 import type { SqlRunner } from '../db/dialects.js';
-import { passagesOf, queryTerms, snippetOf } from './passages.js';
-import { searchSqlite } from './sqlite.js';
-import { searchPostgres } from './postgres.js';
+import { passagesOf } from './passages.js';
+import type { Retriever } from './retriever.js';
 
 /** The documents an agent answers from: its own, plus those in the topics of its config. */
 export interface SearchScope {
   agentId: number;
   topicIds: number[];
-}
-
-export interface SearchHit {
-  documentId: number;
-  originalFilename: string;
-  position: number;
-  /** The matching part of the passage, for display. */
-  snippet: string;
-  /** The whole passage, for a model's prompt. */
-  content: string;
 }
 
 /** What a dialect's search query returns, best first. */
@@ -37,14 +25,7 @@ export type SearchFunction = (sql: SqlRunner, terms: string[], scope: SearchScop
 const INSERT_BATCH = 200;
 
 export class PassageIndex {
-  private readonly searchIn: SearchFunction;
-
-  constructor(
-    dialect: Dialect,
-    private readonly sql: SqlRunner,
-  ) {
-    this.searchIn = dialect === 'postgres' ? searchPostgres : searchSqlite;
-  }
+  constructor(private readonly retrievers: readonly Retriever[]) {}
 
   /**
    * Replaces the passages of a document with those of its text, which may arrive in pieces
@@ -55,6 +36,7 @@ export class PassageIndex {
     let count = 0;
     for await (const batch of passagesOf(typeof text === 'string' ? [text] : text, INSERT_BATCH)) {
       await db('passages').insert(batch.map((passage) => ({ document_id: documentId, ...passage })));
+      for (const retriever of this.retrievers) await retriever.passagesAdded?.(db, documentId, batch);
       count += batch.length;
     }
     return count;
@@ -62,23 +44,7 @@ export class PassageIndex {
 
   async remove(db: Knex | Knex.Transaction, documentId: number): Promise<void> {
     await db('passages').where('document_id', documentId).delete();
-  }
-
-  /**
-   * The best passages for a message, best first. Only the message's words are searched,
-   * each as a plain term: search syntax in a message ("NEAR(", "*", quotes) is just text.
-   */
-  async search(message: string, scope: SearchScope, limit: number): Promise<SearchHit[]> {
-    const terms = queryTerms(message);
-    if (!terms.length) return [];
-    const rows = await this.searchIn(this.sql, terms, scope, limit);
-    return rows.map((row) => ({
-      documentId: Number(row.document_id),
-      originalFilename: row.original_filename,
-      position: Number(row.position),
-      snippet: snippetOf(row.content, terms),
-      content: row.content,
-    }));
+    for (const retriever of this.retrievers) await retriever.passagesRemoved?.(db, documentId);
   }
 }
 

@@ -1,21 +1,23 @@
 // Agents: a name, a description and a JSON config that chooses how they answer. The keys
-// Dana reads are checked on every write (schemas.ts says their types and ranges; the
-// references are checked here); other keys are stored as given.
+// Dana reads are checked on every write (their types and ranges come from the registered
+// runners and retrievers, see chat/registry.ts; the references are checked here); other
+// keys are stored as given.
 import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import {
-  AgentCreateSchema, AgentUpdateSchema, ListQuerySchema,
+  ListQuerySchema,
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
 import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 import type { ProviderService } from './providers.js';
+import type { ChatRegistry } from '../chat/registry.js';
 import { nextTimestamp, toAgent } from '../db/rows.js';
 
 /** Keys that would let whoever writes a config choose where a key is sent. */
 const ENDPOINT_KEYS = ['base_url', 'api_key_env'];
 
 export class AgentService {
-  constructor(private readonly deps: ServiceDeps & { providers: ProviderService }) {}
+  constructor(private readonly deps: ServiceDeps & { providers: ProviderService; registry: ChatRegistry }) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
@@ -27,7 +29,7 @@ export class AgentService {
   }
 
   async create(input: unknown): Promise<Agent> {
-    const data = validateBody<AgentCreate>(AgentCreateSchema, trimFields(input, ['name']));
+    const data = validateBody<AgentCreate>(this.deps.registry.agentSchemas.create, trimFields(input, ['name']));
     await this.checkConfig(data.config);
     const now = nextTimestamp();
     const values = { name: data.name, description: data.description, config: JSON.stringify(data.config), created_at: now, updated_at: now };
@@ -39,7 +41,7 @@ export class AgentService {
    * still name an existing provider: an agent whose provider was removed is re-pointed first.
    */
   async update(id: number, input: unknown): Promise<Agent> {
-    const changes = validateBody<AgentUpdate>(AgentUpdateSchema, trimFields(input, ['name']));
+    const changes = validateBody<AgentUpdate>(this.deps.registry.agentSchemas.update, trimFields(input, ['name']));
     if (changes.config) await this.checkConfig(changes.config);
     else await this.checkProvider((await this.get(id)).config.provider);
     return this.deps.knex.transaction(async (trx) => {

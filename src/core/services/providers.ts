@@ -1,7 +1,7 @@
 // Model providers: named OpenAI-compatible endpoints and the name of the environment
 // variable holding each one's key (never the key). Managed from the CLI only; read from
-// the database on every use, so a running server sees a change at once. Two are built in
-// and cannot be removed: "local" (the offline runner) and "openai".
+// the database on every use, so a running server sees a change at once. The runners bring
+// the built-in ones, which cannot be removed: "local" (the offline runner) and "openai".
 import { ConflictError, NotFoundError, RunnerError, ValidationError } from '../errors.js';
 import { isUniqueViolation } from '../db/dialects.js';
 import { nextTimestamp } from '../db/rows.js';
@@ -10,6 +10,7 @@ import {
   ListQuerySchema, ProviderInputSchema,
   type ListQuery, type Page, type Provider, type ProviderInput,
 } from '../schemas.js';
+import type { ChatRegistry } from '../chat/registry.js';
 import type { ServiceDeps } from './support.js';
 
 type Env = Record<string, string | undefined>;
@@ -22,21 +23,17 @@ export interface ProviderSettings {
   api_key_env: string | null;
   model: string | null;
   is_default: boolean;
+  /** The kind of runner that answers for it (see chat/runners.ts). */
+  runner: string;
 }
 
-export const LOCAL_PROVIDER = 'local';
-const BUILT_IN: readonly ProviderSettings[] = [
-  { name: LOCAL_PROVIDER, base_url: null, api_key_env: null, model: null, is_default: false },
-  { name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini', is_default: false },
-];
-
-export function isBuiltIn(name: string): boolean {
-  return BUILT_IN.some((provider) => provider.name === name);
-}
+/** Providers added with `dana providers add` are OpenAI-compatible endpoints. */
+const ADDED_PROVIDER_RUNNER = 'openai-compatible';
 
 export interface ProviderDeps extends ServiceDeps {
   /** The environment of the process that answers: where keys are looked up. */
   env: Env;
+  registry: ChatRegistry;
 }
 
 export interface ProviderTest {
@@ -83,7 +80,7 @@ export class ProviderService {
 
   async add(input: unknown): Promise<Provider> {
     const data = validateBody<ProviderInput>(ProviderInputSchema, input);
-    if (isBuiltIn(data.name)) throw new ConflictError(`Provider "${data.name}" already exists (it is built in)`);
+    if (this.builtIn(data.name)) throw new ConflictError(`Provider "${data.name}" already exists (it is built in)`);
     if (data.base_url === undefined) throw ValidationError.field(['body', 'base_url'], 'Field required', 'missing');
     checkBaseUrl(data.base_url);
     const now = nextTimestamp();
@@ -112,8 +109,10 @@ export class ProviderService {
     if (!Object.keys(given).length) throw ValidationError.field(['body'], 'Give at least one change (--base-url, --api-key-env, --model or --default)', 'missing');
     const current = await this.require(name);
     if (data.base_url !== undefined) checkBaseUrl(data.base_url);
-    if (isBuiltIn(name)) {
-      const fixed = name === LOCAL_PROVIDER ? ['base_url', 'api_key_env', 'model'] : ['base_url', 'api_key_env'];
+    const builtIn = this.builtIn(name);
+    if (builtIn) {
+      // One that comes without a model (the offline runner's) cannot take one.
+      const fixed = builtIn.model === null ? ['base_url', 'api_key_env', 'model'] : ['base_url', 'api_key_env'];
       for (const field of fixed) {
         if (field in given) {
           throw ValidationError.field(['body', field], `the built-in provider "${name}" cannot change this; add a provider of your own with dana providers add`);
@@ -127,7 +126,7 @@ export class ProviderService {
       // A built-in provider gets a row the first time it is changed.
       if (!updated) {
         await trx('providers').insert({
-          name, base_url: current.base_url ?? '', api_key_env: current.api_key_env, model: isBuiltIn(name) && name !== LOCAL_PROVIDER ? current.model : null,
+          name, base_url: current.base_url ?? '', api_key_env: current.api_key_env, model: builtIn?.model ? current.model : null,
           is_default: false, created_at: now, updated_at: now, ...given,
         });
       }
@@ -137,7 +136,7 @@ export class ProviderService {
 
   /** Agents that still name a removed provider fail (422 on update, 502 on chat) until re-pointed. */
   async remove(name: string): Promise<{ message: string }> {
-    if (isBuiltIn(name)) throw new ConflictError(`Provider "${name}" is built in and cannot be removed`);
+    if (this.builtIn(name)) throw new ConflictError(`Provider "${name}" is built in and cannot be removed`);
     const count = await this.deps.knex('providers').where({ name }).delete();
     if (!count) throw new NotFoundError(`Provider "${name}" not found`);
     return { message: `Provider "${name}" removed` };
@@ -146,17 +145,8 @@ export class ProviderService {
   /** One small request to the provider: what answered, or RunnerError. */
   async test(name: string, model?: string): Promise<ProviderTest> {
     const provider = await this.require(name);
-    const started = Date.now();
-    if (provider.name === LOCAL_PROVIDER) {
-      return { name, base_url: null, model: null, message: 'local: the offline runner answers from documents, without a network', elapsed_ms: 0 };
-    }
-    const { probeModel } = await import('../chat/openai.js');
-    const answered = await probeModel(provider, model, this.deps.env);
-    const elapsed = Date.now() - started;
-    return {
-      name, base_url: provider.base_url, model: answered.model, elapsed_ms: elapsed,
-      message: `${name}: ${provider.base_url} answered with model "${answered.model}" in ${elapsed} ms`,
-    };
+    const answered = await this.deps.registry.runner(provider.runner).test(provider, model, { env: this.deps.env });
+    return { name, base_url: provider.base_url, model: answered.model, message: answered.message, elapsed_ms: answered.elapsedMs };
   }
 
   toApi(provider: ProviderSettings): Provider {
@@ -168,22 +158,28 @@ export class ProviderService {
   private async all(): Promise<ProviderSettings[]> {
     const rows = await this.deps.sql.all<Record<string, unknown>>('SELECT * FROM providers ORDER BY id');
     const rowOf = new Map(rows.map((row) => [row.name as string, row]));
-    const builtIns = BUILT_IN.map((builtIn) => {
+    const builtIns = this.deps.registry.builtInProviders.map((builtIn): ProviderSettings => {
       const row = rowOf.get(builtIn.name);
-      if (!row) return { ...builtIn };
+      if (!row) return { ...builtIn, is_default: false };
       return { ...builtIn, model: builtIn.model && ((row.model as string | null) ?? builtIn.model), is_default: Boolean(row.is_default) };
     });
-    const added = rows.filter((row) => !isBuiltIn(row.name as string)).map((row): ProviderSettings => ({
+    const added = rows.filter((row) => !this.builtIn(row.name as string)).map((row): ProviderSettings => ({
       name: row.name as string,
       base_url: row.base_url as string,
       api_key_env: (row.api_key_env as string | null) ?? null,
       model: (row.model as string | null) ?? null,
       is_default: Boolean(row.is_default),
+      runner: ADDED_PROVIDER_RUNNER,
     }));
     const all = [...builtIns, ...added];
     // Exactly one default: the first marked, else "local".
     const chosen = all.find((provider) => provider.is_default) ?? all[0];
     return all.map((provider) => ({ ...provider, is_default: provider === chosen }));
+  }
+
+  /** The built-in provider of that name, as its runner brings it. */
+  private builtIn(name: string) {
+    return this.deps.registry.builtInProviders.find((provider) => provider.name === name);
   }
 
   private async require(name: string): Promise<ProviderSettings> {
