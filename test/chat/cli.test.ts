@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DANA_BIN, cleanEnv, danaIn, type CliResult } from '../helpers/cli.js';
+import { DANA_BIN, cleanEnv, type CliResult } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { FIXTURES } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { tempDir } from '../helpers/temp.js';
