@@ -1,5 +1,6 @@
-// `dana chat` and `dana docs reindex`, end to end: the built CLI as a child process over a
-// data folder of its own, with agents and documents made by the CLI itself.
+// `dana chat` and `dana docs reindex`, end to end: the commands in-process (the built CLI as a
+// child process where a signal is sent) over a data folder of its own, with agents and
+// documents made by the CLI itself.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
