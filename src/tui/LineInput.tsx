@@ -21,6 +21,11 @@ export function LineInput({ onLine, placeholder = '' }: LineInputProps) {
     line.current = line.current.slice(0, cursor.current) + text + line.current.slice(cursor.current);
     cursor.current += text.length;
   };
+  const erase = () => {
+    if (cursor.current === 0) return;
+    line.current = line.current.slice(0, cursor.current - 1) + line.current.slice(cursor.current);
+    cursor.current--;
+  };
   const finish = () => {
     const done = line.current;
     line.current = '';
@@ -31,22 +36,18 @@ export function LineInput({ onLine, placeholder = '' }: LineInputProps) {
   useInput((input, key) => {
     if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return;
     if (key.return) finish();
-    else if (key.backspace || key.delete) {
-      if (cursor.current > 0) {
-        line.current = line.current.slice(0, cursor.current - 1) + line.current.slice(cursor.current);
-        cursor.current--;
-      }
-    } else if (key.leftArrow) cursor.current = Math.max(0, cursor.current - 1);
+    else if (key.backspace || key.delete) erase();
+    else if (key.leftArrow) cursor.current = Math.max(0, cursor.current - 1);
     else if (key.rightArrow) cursor.current = Math.min(line.current.length, cursor.current + 1);
     else if (key.home) cursor.current = 0;
     else if (key.end) cursor.current = line.current.length;
     else {
-      // A chunk of several keys: every line break in it is an Enter.
-      const [first, ...rest] = input.split(/\r\n|\r|\n/);
-      insert(first);
-      for (const text of rest) {
-        finish();
-        insert(text);
+      // Ink hands over a run of keys typed together as one string (escape sequences apart):
+      // each line break in it is an Enter, each DEL or BS a backspace.
+      for (const char of input.replace(/\r\n/g, '\r')) {
+        if (char === '\r' || char === '\n') finish();
+        else if (char === '\x7f' || char === '\b') erase();
+        else if (char >= ' ') insert(char);
       }
     }
     show();

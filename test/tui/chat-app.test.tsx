@@ -152,6 +152,13 @@ describe('the interactive chat (ChatApp)', () => {
       expect(conversations).to.deep.equal([{ title: 'What about oxygen?' }]);
     });
 
+    it('applies backspaces that arrive in the same chunk as the text', async () => {
+      const screen = open();
+      await waitForText(screen, 'Chatting with Ada');
+      screen.stdin.write('/hepx\x7f\x7flp\r');
+      expect(await waitForText(screen, '/exit')).to.not.include('Unknown command');
+    });
+
     it('starts the next line with keys typed right after Enter, while the reply is on its way', async () => {
       const screen = open();
       await waitForText(screen, 'Chatting with Ada');
