@@ -23,7 +23,7 @@ export interface InProcessOptions extends CliOptions {
 let config: Promise<Config> | undefined;
 const loadConfig = () => (config ??= Config.load({ root: PROJECT_ROOT }));
 
-type CommandClass = (new (argv: string[], config: Config) => DanaCommand<never>) & { id?: string };
+type CommandClass = { new (argv: string[], config: Config): DanaCommand<never> & { run(): Promise<unknown> }; run(argv: string[], config: Config): Promise<unknown> };
 
 /** A stream that keeps what is written to it. */
 function capture(isTTY: boolean, columns?: number) {
@@ -57,12 +57,15 @@ export async function runDanaInProcess(args: string[], options: InProcessOptions
 
   const file = pathToFileURL(path.join(PROJECT_ROOT, 'src', 'commands', ...found.id.split(':'))).href;
   const { default: CommandClass } = (await import(`${file}.ts`)) as { default: CommandClass };
-  const command = new CommandClass(found.argv, await loadConfig());
-  command.id = found.id;
-  command.io = io;
+  // The command as users run it, with this run's streams in place of the process's.
+  const { id } = found;
+  const WithIo = class extends CommandClass {
+    static id = id;
+    override io = io;
+  };
   let code = 0;
   try {
-    await command._run();
+    await WithIo.run(found.argv, await loadConfig());
   } catch (error) {
     if (!(error instanceof Errors.ExitError)) throw error;
     code = error.oclif.exit ?? 0;
