@@ -2,8 +2,8 @@
 // config of the build (manifest and all), and an IO object of captured streams instead of
 // the process's own. The command does everything it does for users (parsing, the core on a
 // real SQLite file, the error table, exit codes); only the process around it is missing.
-// A run that needs a process of its own (a working directory, `--help`, an unknown
-// command) goes to the built CLI instead.
+// `--help` is printed by the project's help class. A run that needs a process of its own
+// (a working directory, an unknown command) goes to the built CLI instead.
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -48,7 +48,13 @@ async function findCommand(args: string[]): Promise<{ id: string; argv: string[]
 }
 
 export async function runDanaInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
-  const found = options.cwd || args.includes('--help') ? undefined : await findCommand(args);
+  if (!options.cwd && args.includes('--help')) {
+    // What oclif does for `dana <words> --help`: the help class prints, the exit code is 0.
+    const words = args.slice(0, args.indexOf('--help')).filter((word) => !word.startsWith('-'));
+    const text = await helpText(words);
+    return { code: 0, stdout: text, stdoutBytes: Buffer.from(text), stderr: '', json: undefined };
+  }
+  const found = options.cwd ? undefined : await findCommand(args);
   if (!found) return runDana(args, options);
   const stdout = capture(options.tty?.stdout ?? false, options.columns);
   const stderr = capture(options.tty?.stderr ?? false);
