@@ -8,6 +8,7 @@ import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { describeCliError } from './errors.js';
+import { processIo, type CliIo } from './io.js';
 import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DanaCommand)['baseFlags'] & T['flags']>;
@@ -22,6 +23,8 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     }),
   };
 
+  /** Streams, terminal facts and environment; a test sets its own before running the command. */
+  io: CliIo = processIo();
   protected flags!: CommandFlags<T>;
   protected args!: CommandArgs<T>;
   /** Every positional argument, for commands that take a list (`docs upload A B C`). */
@@ -48,7 +51,7 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   /** Settings from flags and environment, resolved once. */
   protected async danaConfig(overrides: ConfigOverrides = {}): Promise<DanaConfig> {
     const { resolveConfig } = await import('../core/config.js');
-    return resolveConfig({ dataDir: this.flags['data-dir'], ...overrides });
+    return resolveConfig({ dataDir: this.flags['data-dir'], ...overrides }, this.io.env);
   }
 
   /** The core, opened on first use so `--help` and usage errors never touch the database. */
@@ -62,13 +65,18 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
 
   /** Every line of human output passes here: stored text never reaches the terminal raw. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(escapeControls(format(message, ...args)));
+    if (!this.jsonEnabled()) this.io.stdout.write(`${escapeControls(format(message, ...args))}\n`);
+  }
+
+  /** A line on stderr, as given (warnings and notices the command composes itself). */
+  protected note(line: string): void {
+    this.io.stderr.write(`${line}\n`);
   }
 
   /** Prints rows as a table unless --json (then the returned rows are printed as JSON). */
   protected showList<R>(rows: R[], columns: Array<Column<R>>, emptyHint: string): R[] {
     if (this.jsonEnabled()) return rows;
-    if (rows.length === 0 && process.stdout.isTTY) process.stderr.write(`${emptyHint}\n`);
+    if (rows.length === 0 && this.io.stdout.isTTY) this.note(emptyHint);
     else this.log(formatTable(rows, columns));
     return rows;
   }
@@ -85,7 +93,7 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   }
 
   protected override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   }
 
   /** Each error is printed once, as one line on stderr (and as `{"detail": …}` with --json). */
@@ -93,10 +101,10 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     if (error instanceof Errors.ExitError) throw error;
     // A reader that went away (`dana docs download 1 -o - | head`) is not a failure.
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') this.exit(0);
-    const { exitCode, detail, message } = describeCliError(error);
+    const { exitCode, detail, message } = describeCliError(error, this.io.env);
     if (this.jsonEnabled()) this.logJson({ detail });
-    process.stderr.write(`Error: ${escapeControls(message)}\n`);
-    if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+    this.note(`Error: ${escapeControls(message)}`);
+    if (this.io.env.DEBUG && error.stack) this.note(error.stack);
     this.exit(exitCode);
   }
 

@@ -13,7 +13,7 @@ export interface CliError {
 // Body fields whose flag has another name on the command line.
 const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation' };
 
-export function describeCliError(error: unknown): CliError {
+export function describeCliError(error: unknown, env: Record<string, string | undefined> = process.env): CliError {
   const known = toDanaError(error);
   if (known) {
     const { exitCode, detail } = errorOutcome(known);
@@ -27,7 +27,7 @@ export function describeCliError(error: unknown): CliError {
   }
   // A driver's message can quote the database URL it was given.
   const message = maskPassword(oneLine((error as Error)?.message || String(error)));
-  return { exitCode: 1, detail: message, message: process.env.DEBUG ? message : `${message} (set DEBUG=1 for details)` };
+  return { exitCode: 1, detail: message, message: env.DEBUG ? message : `${message} (set DEBUG=1 for details)` };
 }
 
 function describeIssue(issue: ValidationIssue): string {

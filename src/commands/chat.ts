@@ -26,20 +26,25 @@ export default class Chat extends DanaCommand<typeof Chat> {
     const context = await this.openContext();
     const { chat } = context.services;
     const { agent: agentId, conversation: conversationId } = this.flags;
-    const message = this.flags.message ?? (process.stdin.isTTY ? undefined : await readStdin());
+    const message = this.flags.message ?? (this.io.stdin.isTTY ? undefined : await readAll(this.io.stdin));
     if (message === undefined) {
       const { agent } = await chat.participants(agentId, conversationId);
       const { runChatApp } = await import('../tui/run.js');
-      await runChatApp(context, agent, conversationId);
+      await runChatApp(context, agent, conversationId, this.io);
       return undefined;
     }
     const prepared = await chat.prepare({ message, agent_id: agentId, conversation_id: conversationId ?? null });
     const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
+    const interrupt = () => controller.abort();
+    process.once('SIGINT', interrupt);
     let response: ChatResponse | undefined;
-    for await (const event of chat.stream(prepared, controller.signal)) {
-      if (event.type === 'done') response = event.response;
-      else if (!this.jsonEnabled()) process.stdout.write(escapeControls(event.text));
+    try {
+      for await (const event of chat.stream(prepared, controller.signal)) {
+        if (event.type === 'done') response = event.response;
+        else if (!this.jsonEnabled()) this.io.stdout.write(escapeControls(event.text));
+      }
+    } finally {
+      process.off('SIGINT', interrupt);
     }
     if (!response) this.exit(130);
     if (!this.jsonEnabled()) this.printFooter(response as ChatResponse);
@@ -47,18 +52,16 @@ export default class Chat extends DanaCommand<typeof Chat> {
   }
 
   private printFooter(response: ChatResponse): void {
-    process.stdout.write('\n');
+    this.io.stdout.write('\n');
     if (response.sources.length) {
-      process.stderr.write(`\nSources: ${escapeControls(response.sources.map((s) => `${s.original_filename} (document ${s.document_id})`).join(', '))}\n`);
+      this.note(`\nSources: ${escapeControls(response.sources.map((s) => `${s.original_filename} (document ${s.document_id})`).join(', '))}`);
     }
-    if (process.stderr.isTTY) {
-      process.stderr.write(`Conversation ${response.conversation_id}: continue with --conversation ${response.conversation_id}\n`);
-    }
+    if (this.io.stderr.isTTY) this.note(`Conversation ${response.conversation_id}: continue with --conversation ${response.conversation_id}`);
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readAll(stdin: AsyncIterable<Buffer | string>): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8').trimEnd();
 }

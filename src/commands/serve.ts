@@ -49,7 +49,7 @@ export default class Serve extends DanaCommand<typeof Serve> {
       const args = this.argv.filter((arg) => arg !== '--reload');
       return serveWithReload(args);
     }
-    const corsOrigins = listSetting(flags['cors-origin'], process.env.DANA_CORS_ORIGINS);
+    const corsOrigins = listSetting(flags['cors-origin'], this.io.env.DANA_CORS_ORIGINS);
     if (corsOrigins.includes('null')) throw new Errors.CLIError('The origin "null" is never allowed (--cors-origin)', { exit: 2 });
     const config = await this.danaConfig({ staticDir: flags['static-dir'] });
     const { serve, PortInUseError, NoTokenError } = await import('../server/serve.js');
@@ -59,8 +59,8 @@ export default class Serve extends DanaCommand<typeof Serve> {
         port: flags.port,
         logLevel: flags['log-level'] as (typeof LOG_LEVELS)[number],
         corsOrigins,
-        allowedHosts: listSetting(flags['allowed-host'], process.env.DANA_ALLOWED_HOSTS),
-        requireToken: flags['require-token'] || /^(1|true|yes)$/i.test(process.env.DANA_REQUIRE_TOKEN ?? ''),
+        allowedHosts: listSetting(flags['allowed-host'], this.io.env.DANA_ALLOWED_HOSTS),
+        requireToken: flags['require-token'] || /^(1|true|yes)$/i.test(this.io.env.DANA_REQUIRE_TOKEN ?? ''),
         noAuth: flags['no-auth'],
         maxConnections: flags['max-connections'],
       });

@@ -2,11 +2,11 @@
 // streams below them, and a prompt waits at the bottom.
 import { useCallback, useRef, useState } from 'react';
 import { Box, Static, Text, useApp, useInput } from 'ink';
-import TextInput from 'ink-text-input';
 import Spinner from 'ink-spinner';
 import { escapeControls } from '../cli/output.js';
 import type { Message, Source } from '../core/schemas.js';
 import type { ChatBackend } from './backend.js';
+import { LineInput } from './LineInput.js';
 
 export interface ChatItem {
   key: number;
@@ -44,14 +44,20 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
     item('notice', `Chatting with ${backend.agent.name} (agent ${backend.agent.id})${initialConversation ? ` in conversation ${initialConversation}` : ''}. /help for commands.`),
     ...history.map((message) => item(message.sender === 'user' ? 'user' : 'agent', message.content)),
   ]);
-  const [conversationId, setConversationId] = useState(initialConversation);
-  const [input, setInput] = useState('');
+  // Read by lines still waiting in the queue, after renders their closures never saw.
+  const conversationId = useRef(initialConversation);
   const [reply, setReply] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const turn = useRef<AbortController | undefined>(undefined);
+  // Lines typed while a reply streams wait here and run in order once it ends.
+  const queue = useRef<string[]>([]);
+  const running = useRef(false);
+  const left = useRef(false);
   const add = (...added: ChatItem[]) => setItems((previous) => [...previous, ...added]);
 
   const leave = useCallback(() => {
+    left.current = true;
+    queue.current = [];
     turn.current?.abort();
     exit();
   }, [exit]);
@@ -67,12 +73,12 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
     add(item('user', message));
     let streamed = '';
     try {
-      for await (const event of backend.send(message, conversationId, controller.signal)) {
+      for await (const event of backend.send(message, conversationId.current, controller.signal)) {
         if (event.type === 'delta') {
           streamed += event.text;
           setReply(escapeControls(streamed));
         } else {
-          setConversationId(event.response.conversation_id);
+          conversationId.current = event.response.conversation_id;
           add(item('agent', event.response.agent_response, event.response.sources));
         }
       }
@@ -85,26 +91,28 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
     }
   };
 
-  // A paste (or a fast terminal) can deliver text and Enter in one chunk: the line break
-  // then arrives inside the value instead of as a key press.
-  const change = (value: string) => {
-    const match = /^([^\r\n]*)[\r\n]/.exec(value);
-    if (match) submit(value.replace(/[\r\n]+$/, '').replace(/[\r\n]+/g, ' '));
-    else setInput(value);
-  };
-
-  const submit = (value: string) => {
-    const message = value.trim();
-    setInput('');
-    if (!message || busy) return;
+  const handle = async (message: string) => {
     if (message === '/exit' || message === '/quit') return leave();
     if (message === '/help') return add(item('notice', HELP));
     if (message === '/new') {
-      setConversationId(undefined);
+      conversationId.current = undefined;
       return add(item('notice', 'New conversation: your next message starts it.'));
     }
     if (message.startsWith('/')) return add(item('error', `Unknown command ${message.split(/\s/)[0]}. Type /help for the commands.`));
-    void send(message);
+    await send(message);
+  };
+
+  const submit = async (line: string) => {
+    const message = line.trim();
+    if (!message) return;
+    queue.current.push(message);
+    if (running.current) return;
+    running.current = true;
+    try {
+      for (let next = queue.current.shift(); next !== undefined && !left.current; next = queue.current.shift()) await handle(next);
+    } finally {
+      running.current = false;
+    }
   };
 
   return (
@@ -122,7 +130,7 @@ export function ChatApp({ backend, conversationId: initialConversation, history 
       )}
       <Box marginTop={1}>
         <Text color="cyan" bold>{'> '}</Text>
-        <TextInput value={input} onChange={change} onSubmit={submit} placeholder={busy ? '' : 'Ask something, or /help'} focus={!busy} />
+        <LineInput onLine={(line) => void submit(line)} placeholder={busy ? '' : 'Ask something, or /help'} />
       </Box>
     </Box>
   );

@@ -1,9 +1,11 @@
-// `dana chat` and `dana docs reindex`, end to end: the built CLI as a child process over a
-// data folder of its own, with agents and documents made by the CLI itself.
+// `dana chat` and `dana docs reindex`, end to end: the commands in-process (the built CLI as a
+// child process where a signal is sent) over a data folder of its own, with agents and
+// documents made by the CLI itself.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DANA_BIN, cleanEnv, danaIn, type CliResult } from '../helpers/cli.js';
+import { DANA_BIN, cleanEnv, type CliResult } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { FIXTURES } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { tempDir } from '../helpers/temp.js';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
 import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
-import { createAgent, rejectionOf, sleep, storedCounts, upload } from '../helpers/chat.js';
+import { createAgent, rejectionOf, storedCounts, upload, waitFor } from '../helpers/chat.js';
 
 const RESPONSE_KEYS = ['success', 'message', 'conversation_id', 'message_id', 'agent_response', 'context', 'error', 'runner', 'sources'];
 
@@ -139,7 +139,8 @@ describe('chat turns', () => {
 
     it("advances the conversation's updated_at", async () => {
       const conversation = await ctx.services.conversations.create({ title: 'Mine', agent_id: agent.id });
-      await sleep(15);
+      // The clock moves past the creation time, so the next write's timestamp is later.
+      await waitFor(() => Date.now() > Date.parse(conversation.updated_at), 5000, 'the clock to move on');
       await send({ message: 'Quokkas?', conversation_id: conversation.id });
       const after = await ctx.services.conversations.get(conversation.id);
       expect(Date.parse(after.updated_at)).to.be.greaterThan(Date.parse(conversation.updated_at));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { danaIn } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { seed } from '../helpers/seed.js';
 import { tempDir } from '../helpers/temp.js';

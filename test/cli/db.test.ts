@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { danaIn } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { parseRecord } from '../helpers/cli-output.js';
 import { storedFiles, tempDir } from '../helpers/temp.js';
 

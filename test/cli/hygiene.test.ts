@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import knexFactory from 'knex';
-import { danaIn } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { dropSchema, freshPostgresUrl, TEST_DATABASE_URL } from '../helpers/backend.js';
 import { startServe } from '../helpers/serve.js';

@@ -1,7 +1,7 @@
 // `dana providers …` end to end (the built CLI as a child process), the warnings of
 // `agents create`, and `dana db migrate` telling what it moved.
 import { expect } from 'chai';
-import { danaIn } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { testConfig } from '../helpers/context.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';

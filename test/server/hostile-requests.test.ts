@@ -4,6 +4,7 @@ import { json, startTestServer, type TestServer } from '../helpers/server.js';
 import { rawExchange, requestHead } from '../helpers/http.js';
 import net from 'node:net';
 import { filesUnder, storedFiles } from '../helpers/temp.js';
+import { waitFor } from '../helpers/chat.js';
 import { createLogger } from '../../src/server/logger.js';
 import { attachmentHeader } from '../../src/server/attachment.js';
 
@@ -97,10 +98,12 @@ describe('a client that leaves in the middle of an upload', () => {
       const head = requestHead('POST', '/api/documents/upload', { 'Content-Type': 'multipart/form-data; boundary=XX', 'Content-Length': 1_000_000 });
       const socket = net.connect(server.port, '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write(Buffer.concat([head, Buffer.from('--XX\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'), Buffer.alloc(64 * 1024, 97)]));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const part = Buffer.concat([head, Buffer.from('--XX\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'), Buffer.alloc(64 * 1024, 97)]);
+      socket.write(part);
+      // The upload is under way once its bytes reach the upload folder; the client leaves then.
+      await waitFor(() => filesUnder(server.context.config.uploadDir).length > 0, 15_000, 'the upload to start');
       socket.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(() => filesUnder(server.context.config.uploadDir).length === 0, 15_000, 'the partial upload to be removed');
       expect(lines.filter((line) => line.includes(' ERROR '))).to.deep.equal([]);
       expect(filesUnder(server.context.config.uploadDir)).to.deep.equal([]);
       expect((await server.api('/health')).status).to.equal(200);

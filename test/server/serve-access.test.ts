@@ -3,7 +3,8 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { expect } from 'chai';
-import { danaIn } from '../helpers/cli.js';
+import { danaIn as spawnedDanaIn } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { expectError } from '../helpers/api.js';
 import { tempDir } from '../helpers/temp.js';
 import { sendRequest } from '../helpers/http.js';
@@ -22,7 +23,7 @@ describe('dana serve: access', function () {
   describe('off loopback', () => {
     it('refuses to start while no token exists: exit 2 and one line saying how to create one', async () => {
       const home = tempDir();
-      const result = await danaIn(home)(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
+      const result = await spawnedDanaIn(home)(['serve', '--host', '0.0.0.0', '--port', String(await freePort())]);
       expect(result.code).to.equal(2);
       expect(result.stderr.trim().split('\n')).to.have.length(1);
       expect(result.stderr).to.include('dana tokens create --name NAME');

@@ -11,7 +11,7 @@ import { ChatApp } from '../../src/tui/ChatApp.js';
 import { chatBackend, conversationHistory } from '../../src/tui/backend.js';
 import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
-import { addProvider, createAgent, fixture, sleep, storedCounts, upload, waitFor } from '../helpers/chat.js';
+import { addProvider, createAgent, fixture, storedCounts, upload, waitFor } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 
 type Screen = ReturnType<typeof render>;
@@ -28,12 +28,15 @@ function UnmountProbe({ onUnmount, children }: { onUnmount: () => void; children
 /** What the screen shows now. */
 const frame = (screen: Screen) => screen.lastFrame() ?? '';
 
-/** Waits until the screen shows `text` `times` times (up to 2 s). */
+// Generous: the machine running the tests may be loaded; a pass never waits this long.
+const DEADLINE_MS = 15_000;
+
+/** Waits until the screen shows `text` `times` times. */
 async function waitForText(screen: Screen, text: string, times = 1): Promise<string> {
   return waitFor(() => {
     const shown = frame(screen);
     return shown.split(text).length - 1 >= times ? shown : '';
-  }, 2000, `"${text}" on screen:\n${frame(screen)}`);
+  }, DEADLINE_MS, `"${text}" on screen:\n${frame(screen)}`);
 }
 
 /** Types a line and presses Enter, the way a user would. */
@@ -41,7 +44,6 @@ async function typeLine(screen: Screen, text: string): Promise<void> {
   screen.stdin.write(text);
   await waitForText(screen, `> ${text}`);
   screen.stdin.write('\r');
-  await sleep(10);
 }
 
 describe('the interactive chat (ChatApp)', () => {
@@ -136,6 +138,48 @@ describe('the interactive chat (ChatApp)', () => {
     expect(await storedCounts(ctx)).to.deep.equal({ conversations: 2, messages: 6 });
   });
 
+  describe('typing ahead of the screen', () => {
+    it('keeps "/new", Enter and the next words in one chunk as two lines', async () => {
+      const screen = open();
+      await waitForText(screen, 'Chatting with Ada');
+      screen.stdin.write('/new\rWhat about oxygen?');
+      screen.stdin.write('\r');
+      await waitForText(screen, 'Sources:');
+      const shown = frame(screen);
+      expect(shown).to.include('New conversation: your next message starts it.');
+      expect(shown).to.not.include('Unknown command');
+      const conversations = await ctx.knex('conversations').select('title').orderBy('id');
+      expect(conversations).to.deep.equal([{ title: 'What about oxygen?' }]);
+    });
+
+    it('applies backspaces that arrive in the same chunk as the text', async () => {
+      const screen = open();
+      await waitForText(screen, 'Chatting with Ada');
+      screen.stdin.write('/hepx\x7f\x7flp\r');
+      expect(await waitForText(screen, '/exit')).to.not.include('Unknown command');
+    });
+
+    it('starts the next line with keys typed right after Enter, while the reply is on its way', async () => {
+      const screen = open();
+      await waitForText(screen, 'Chatting with Ada');
+      // Back to back, without waiting for the screen: the first reply is still being written.
+      screen.stdin.write(QUESTION);
+      screen.stdin.write('\r');
+      screen.stdin.write('/new');
+      screen.stdin.write('\r');
+      for (const char of 'What about oxygen?') screen.stdin.write(char);
+      screen.stdin.write('\r');
+      await waitForText(screen, 'Sources:', 2);
+      expect(frame(screen)).to.not.include('Unknown command');
+      const conversations = await ctx.knex('conversations').select('id', 'title').orderBy('id');
+      expect(conversations).to.deep.equal([
+        { id: 1, title: QUESTION },
+        { id: 2, title: 'What about oxygen?' },
+      ]);
+      expect(await storedCounts(ctx)).to.deep.equal({ conversations: 2, messages: 4 });
+    });
+  });
+
   it('shows a runner failure as "Error: …" and keeps accepting input', async () => {
     await addProvider(ctx, 'unreachable', 'http://127.0.0.1:1/v1');
     const broken = await createAgent(ctx, { provider: 'unreachable', model: 'fake', timeout: 2 }, 'Broken');
@@ -169,8 +213,11 @@ describe('the interactive chat (ChatApp)', () => {
           <ChatApp backend={chatBackend(ctx, forAgent)} />
         </UnmountProbe>,
       );
-      const expectGone = () =>
-        Promise.race([gone, sleep(2000).then(() => Promise.reject(new Error(`still mounted:\n${frame(screen)}`)))]);
+      let isGone = false;
+      void gone.then(() => {
+        isGone = true;
+      });
+      const expectGone = () => waitFor(() => isGone, DEADLINE_MS, `the app to unmount:\n${frame(screen)}`);
       return { screen, expectGone };
     }
 
@@ -189,15 +236,17 @@ describe('the interactive chat (ChatApp)', () => {
     });
 
     it('shows a reply as it streams, and Ctrl-C then leaves without storing the turn', async () => {
-      fake = await startFakeOpenAi('Chlorophyll is green and this reply never ends');
+      // One word a second: the reply is far from its end when Ctrl-C comes.
+      fake = await startFakeOpenAi(`Chlorophyll is green${' and this reply goes on'.repeat(6)}`, 1000);
       await addProvider(ctx, 'fake', fake.baseUrl);
-      const stalling = await createAgent(ctx, { provider: 'fake', model: 'slow', timeout: 30 }, 'Stalling');
+      const stalling = await createAgent(ctx, { provider: 'fake', model: 'paced', timeout: 60 }, 'Stalling');
       const { screen, expectGone } = openWatched(stalling);
       await typeLine(screen, 'Why is it green?');
       await waitForText(screen, 'Chlorophyll');
       screen.stdin.write('\x03');
       await expectGone();
-      await sleep(100);
+      // The runner saw its request cut short: the turn is over, with nothing stored.
+      await waitFor(() => fake?.paced.cutShort === 1, DEADLINE_MS, 'the reply to be cut short');
       expect(await storedCounts(ctx)).to.deep.equal({ conversations: 0, messages: 0 });
     });
   });

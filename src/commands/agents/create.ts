@@ -23,7 +23,7 @@ export default class AgentsCreate extends DanaCommand<typeof AgentsCreate> {
     const { services } = await this.openContext();
     const config = readConfigFlags(this.flags) ?? {};
     const agent = await services.agents.create({ name: this.flags.name, description: this.flags.description, config });
-    warnUnreadConfigKeys(config);
+    warnUnreadConfigKeys(config, this.io.stderr);
     return this.showRecord(agent);
   }
 }

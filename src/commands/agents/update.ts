@@ -21,7 +21,7 @@ export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
     const { services } = await this.openContext();
     const changes = { name: this.flags.name, description: this.flags.description, config: readConfigFlags(this.flags) };
     const agent = await services.agents.update(this.args.id, definedOnly(changes));
-    warnUnreadConfigKeys(changes.config);
+    warnUnreadConfigKeys(changes.config, this.io.stderr);
     return this.showRecord(agent);
   }
 }

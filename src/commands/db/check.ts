@@ -21,8 +21,10 @@ export default class DbCheck extends DanaCommand<typeof DbCheck> {
         this.log(`  text ${document.text_status}: document ${document.document_id} (${document.original_filename})${document.text_error ? `: ${document.text_error}` : ''}`);
       }
     }
-    if (!report.ok) process.exitCode = 1;
-    return report;
+    if (report.ok) return report;
+    // A problem found: the report still prints in full, then the exit code says so.
+    if (this.jsonEnabled()) this.logJson(report);
+    this.exit(1);
   }
 
   private async check(): Promise<DatabaseCheck> {

@@ -25,7 +25,7 @@ export default class DocsDownload extends DanaCommand<typeof DocsDownload> {
     const { services } = await this.openContext();
     const { document, stream, size } = await services.documents.download(this.args.id);
     if (this.flags.output === '-') {
-      await pipeline(stream, process.stdout, { end: false });
+      await pipeline(stream, this.io.stdout, { end: false });
       return undefined;
     }
     const target = targetPath(this.flags.output, document.original_filename);
@@ -36,13 +36,13 @@ export default class DocsDownload extends DanaCommand<typeof DocsDownload> {
     // Written beside the target and renamed, so an interrupted download leaves no half file.
     const partial = `${target}.${process.pid}.part`;
     try {
-      await pipeline(await withProgress(stream, size, document.original_filename), fs.createWriteStream(partial));
+      await pipeline(await withProgress(stream, size, document.original_filename, this.io.stderr), fs.createWriteStream(partial));
       fs.renameSync(partial, target);
     } catch (error) {
       fs.rmSync(partial, { force: true });
       throw error;
     }
-    if (!this.jsonEnabled() && process.stderr.isTTY) process.stderr.write(`Saved ${document.original_filename} (${size} bytes) to ${target}\n`);
+    if (!this.jsonEnabled() && this.io.stderr.isTTY) this.note(`Saved ${document.original_filename} (${size} bytes) to ${target}`);
     return { ...document, path: target };
   }
 }

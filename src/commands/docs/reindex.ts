@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Errors from '@oclif/core/errors';
 import { DanaCommand } from '../../cli/base-command.js';
+import type { CliIo } from '../../cli/io.js';
 import { formatTable } from '../../cli/output.js';
 import type { ReindexResult } from '../../core/services/documents.js';
 
@@ -17,7 +18,7 @@ export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
       if (!/^[1-9]\d*$/.test(value)) throw new Errors.CLIError(`Expected a positive integer id but received: ${value}`, { exit: 2 });
       return Number(value);
     });
-    const bar = await progressBar();
+    const bar = await progressBar(this.io.stderr);
     const results = await services.documents.reindex(ids, (done, total) => bar?.update(done, total));
     bar?.stop();
     const failed = results.filter((result) => result.status === 'failed').length;
@@ -28,7 +29,7 @@ export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
     // Some text could not be read: the results still print in full, then the exit code says so.
     if (this.jsonEnabled()) this.logJson(results);
     else this.log(summary(results));
-    process.stderr.write(`Error: the text of ${failed} of ${results.length} documents could not be read.\n`);
+    this.note(`Error: the text of ${failed} of ${results.length} documents could not be read.`);
     this.exit(1);
   }
 }
@@ -44,11 +45,11 @@ function summary(results: ReindexResult[]): string {
   ]);
 }
 
-async function progressBar() {
-  if (!process.stderr.isTTY) return undefined;
+async function progressBar(stderr: CliIo['stderr']) {
+  if (!stderr.isTTY) return undefined;
   const { default: progress } = await import('cli-progress');
   const bar = new progress.SingleBar(
-    { format: 'Reindexing [{bar}] {value}/{total} documents', stream: process.stderr, clearOnComplete: true },
+    { format: 'Reindexing [{bar}] {value}/{total} documents', stream: stderr as NodeJS.WritableStream, clearOnComplete: true },
     progress.Presets.shades_classic,
   );
   let started = false;

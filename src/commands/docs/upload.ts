@@ -34,20 +34,16 @@ export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
     });
     const documents: Document[] = [];
     for (const { file, size } of sources) {
-      const stream = await withProgress(fs.createReadStream(file), size, path.basename(file));
+      const stream = await withProgress(fs.createReadStream(file), size, path.basename(file), this.io.stderr);
       const document = await services.documents.upload(stream, path.basename(file), form);
       documents.push(document);
       const [copy] = (await services.documents.list({ sha256: document.sha256, limit: 2 })).items.filter((other) => other.id !== document.id);
-      if (copy) warning(`${document.original_filename} has the same bytes as document ${copy.id} (${copy.original_filename})`);
-      if (document.text_status === 'failed') warning(`${document.original_filename} is stored, but its text could not be read: ${document.text_error}`);
+      if (copy) this.note(`Warning: ${document.original_filename} has the same bytes as document ${copy.id} (${copy.original_filename})`);
+      if (document.text_status === 'failed') this.note(`Warning: ${document.original_filename} is stored, but its text could not be read: ${document.text_error}`);
     }
     if (documents.length === 1) return this.showRecord(documents[0]);
     return this.showList(documents, DOCUMENT_COLUMNS, '');
   }
-}
-
-function warning(message: string): void {
-  process.stderr.write(`Warning: ${message}\n`);
 }
 
 function statFile(file: string): fs.Stats {

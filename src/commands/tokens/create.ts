@@ -20,7 +20,7 @@ export default class TokensCreate extends DanaCommand<typeof TokensCreate> {
     const created = await services.tokens.create({ name: this.flags.name, readOnly: this.flags['read-only'] });
     if (!this.jsonEnabled()) {
       this.log(created.token);
-      process.stderr.write(`Token '${created.name}' created${created.read_only ? ' (read-only)' : ''}. Store it now: it cannot be shown again.\n`);
+      this.note(`Token '${created.name}' created${created.read_only ? ' (read-only)' : ''}. Store it now: it cannot be shown again.`);
     }
     return created;
   }

@@ -1,0 +1,73 @@
+// The prompt's line editor. Keys can arrive faster than the screen re-renders (type-ahead
+// after Enter, a paste, a fast terminal delivering text and Enter in one chunk), so the
+// line and cursor live in refs that every key reads and updates at once: a key is never
+// applied to a stale line, and each line break ends exactly the text typed before it.
+import { useRef, useState } from 'react';
+import { Text, useInput } from 'ink';
+
+export interface LineInputProps {
+  /** Called once per finished line, in the order typed. */
+  onLine: (line: string) => void;
+  placeholder?: string;
+}
+
+export function LineInput({ onLine, placeholder = '' }: LineInputProps) {
+  const line = useRef('');
+  const cursor = useRef(0);
+  const [, setShown] = useState({ line: '', cursor: 0 });
+  const show = () => setShown({ line: line.current, cursor: cursor.current });
+
+  const insert = (text: string) => {
+    line.current = line.current.slice(0, cursor.current) + text + line.current.slice(cursor.current);
+    cursor.current += text.length;
+  };
+  const erase = () => {
+    if (cursor.current === 0) return;
+    line.current = line.current.slice(0, cursor.current - 1) + line.current.slice(cursor.current);
+    cursor.current--;
+  };
+  const finish = () => {
+    const done = line.current;
+    line.current = '';
+    cursor.current = 0;
+    onLine(done);
+  };
+
+  useInput((input, key) => {
+    if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return;
+    if (key.return) finish();
+    else if (key.backspace || key.delete) erase();
+    else if (key.leftArrow) cursor.current = Math.max(0, cursor.current - 1);
+    else if (key.rightArrow) cursor.current = Math.min(line.current.length, cursor.current + 1);
+    else if (key.home) cursor.current = 0;
+    else if (key.end) cursor.current = line.current.length;
+    else {
+      // Ink hands over a run of keys typed together as one string (escape sequences apart):
+      // each line break in it is an Enter, each DEL or BS a backspace.
+      for (const char of input.replace(/\r\n/g, '\r')) {
+        if (char === '\r' || char === '\n') finish();
+        else if (char === '\x7f' || char === '\b') erase();
+        else if (char >= ' ') insert(char);
+      }
+    }
+    show();
+  });
+
+  const value = line.current;
+  if (!value) {
+    return (
+      <Text>
+        <Text inverse>{placeholder[0] ?? ' '}</Text>
+        <Text color="gray">{placeholder.slice(1)}</Text>
+      </Text>
+    );
+  }
+  const at = cursor.current;
+  return (
+    <Text>
+      {value.slice(0, at)}
+      <Text inverse>{value[at] ?? ' '}</Text>
+      {value.slice(at + 1)}
+    </Text>
+  );
+}
