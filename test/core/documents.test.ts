@@ -124,7 +124,7 @@ describe('documents service', () => {
           yield chunk;
         }
       }
-      const error = await small.services.documents.upload(Readable.from(endless()), 'endless.txt').catch((e) => e);
+      const error = await small.services.documents.receive(Readable.from(endless()), { clientName: 'endless.txt' }).catch((e) => e);
       expect(error).to.be.instanceOf(PayloadTooLargeError);
       expect(sent).to.be.lessThan(4 * MIB);
       expect(filesUnder(small.config.uploadDir)).to.deep.equal([]);
@@ -133,7 +133,7 @@ describe('documents service', () => {
 
   describe('upload of an empty file', () => {
     it('is accepted with file_size 0', async () => {
-      const document = await ctx.services.documents.upload(Readable.from([]), 'empty.txt');
+      const document = await ctx.services.documents.receive(Readable.from([]), { clientName: 'empty.txt' });
       expect(document).to.include({ file_size: 0, original_filename: 'empty.txt', mime_type: 'text/plain' });
       const stored = storedFiles(ctx.config.uploadDir);
       expect(stored).to.have.length(1);
@@ -206,7 +206,7 @@ describe('documents service', () => {
           else this.destroy(new Error('connection reset'));
         },
       });
-      const error = await ctx.services.documents.upload(source, 'cut.pdf').catch((e) => e);
+      const error = await ctx.services.documents.receive(source, { clientName: 'cut.pdf' }).catch((e) => e);
       expect(error).to.be.instanceOf(Error).with.property('message', 'connection reset');
       expect(filesUnder(ctx.config.uploadDir)).to.deep.equal([]);
       expect((await ctx.services.documents.list()).total).to.equal(0);
@@ -291,7 +291,7 @@ describe('documents service', () => {
   describe('download', () => {
     it('streams the exact bytes and announces their size', async () => {
       const bytes = randomBytes(3 * MIB + 17);
-      const document = await ctx.services.documents.upload(streamOf(bytes, 100_000), 'data.pdf');
+      const document = await ctx.services.documents.receive(streamOf(bytes, 100_000), { clientName: 'data.pdf' });
       const { bytes: downloaded, size } = await downloadBytes(ctx, document.id);
       expect(size).to.equal(bytes.length);
       expect(downloaded.equals(bytes)).to.equal(true);
