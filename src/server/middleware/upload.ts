@@ -58,6 +58,8 @@ class ReceivingStorage {
     // itself is committed when the form is complete.
     file.stream.once('end', () => finish());
     this.received.catch((error: unknown) => {
+      // Once the bytes are in, a failure reaches the caller through `received`.
+      if (isDone) return;
       file.stream.resume();
       this.refuse(error);
       finish(error);
