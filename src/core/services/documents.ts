@@ -100,6 +100,8 @@ export class DocumentService {
   async receive(source: Readable, meta: UploadMeta): Promise<Document> {
     const { files, knex, models } = this.deps;
     source.on('error', () => undefined);
+    // Fields that fail while the bytes stream in are dealt with once they are awaited.
+    if (isPromise(meta.fields)) meta.fields.catch(() => undefined);
     await this.preflight({ ...meta, size: undefined });
     const staged = await files.stage(source, classifyFile(meta.clientName));
     let document: DocumentModel;
