@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
-import { openDatabase, type SqlRunner } from './db/dialects.js';
+import { openDatabase } from './db/dialects.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
 import { FileStore } from './files.js';
@@ -61,7 +61,6 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     if (options.migrate !== false) {
       // Usually one query says the schema is current; knex's migrator loads only when it is not.
       if ((await pendingMigrations(sql)).length) await migrateToLatest(database.knex);
-      await recoverStagedFiles(sql, files);
     }
     // knex and the models are made on first use (the first write): reads need neither.
     let models: Models | undefined;
@@ -95,7 +94,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       providers,
       tokens: new TokenService(deps),
     };
-    if (options.migrate !== false) await documents.finishPending();
+    if (options.migrate !== false) await documents.recover();
     let closed = false;
     return {
       config,
@@ -119,17 +118,4 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     await database.release();
     throw error;
   }
-}
-
-/**
- * Finishes what crashed processes left half-done: a staged file whose row was committed is
- * only a leftover temp link; one whose row never was is removed from its final place too.
- */
-async function recoverStagedFiles(sql: SqlRunner, files: FileStore): Promise<void> {
-  const abandoned = await files.abandonedStaging();
-  for (const { relativePath } of abandoned.files) {
-    const row = await sql.first('SELECT id FROM documents WHERE file_path = ?', [relativePath]);
-    if (!row) await files.remove(relativePath);
-  }
-  for (const dir of abandoned.dirs) await fs.rm(dir, { recursive: true, force: true });
 }

@@ -101,8 +101,7 @@ export class FileStore {
 
   /** Streams `source` into temp storage, refusing it once it passes the size limit. */
   async stage(source: Readable, kind: FileKind): Promise<StagedFile> {
-    // An error before the pipeline below is attached must not go unhandled; the pipeline
-    // still sees that the source failed.
+    // An error before the pipe below is attached must not go unhandled.
     source.on('error', () => undefined);
     await this.ensureDir(this.processTempDir);
     const now = new Date();
@@ -121,9 +120,16 @@ export class FileStore {
         callback(null, chunk);
       },
     });
+    // The source is piped, not handed to the pipeline: on a refusal it is left to its owner
+    // (a form parser reads on past the file; destroying its stream would stall it).
+    // A source that failed while this store was getting ready (a form cut short) is done.
+    if (source.errored || source.destroyed) throw source.errored ?? new Error('The upload stream closed before its end');
+    source.once('error', (error) => counter.destroy(error));
+    source.pipe(counter);
     try {
-      await pipeline(source, counter, fs.createWriteStream(tempPath, { flags: 'wx', mode: FILE_MODE }));
+      await pipeline(counter, fs.createWriteStream(tempPath, { flags: 'wx', mode: FILE_MODE }));
     } catch (error) {
+      source.unpipe(counter);
       await removeQuietly(tempPath);
       throw error;
     }
@@ -289,6 +295,11 @@ export class FileStore {
       }
     }
     return { dirs, files };
+  }
+
+  /** Removes the temp folders of dead processes (once their files are dealt with). */
+  async removeDirs(dirs: string[]): Promise<void> {
+    for (const dir of dirs) await fsp.rm(dir, { recursive: true, force: true });
   }
 
   private async ensureDir(dir: string): Promise<void> {

@@ -118,6 +118,14 @@ describe('dana docs', () => {
       expect(filesUnder(uploads)).to.deep.equal([]);
     });
 
+    it('checks every file before storing the first: a bad second file leaves nothing stored', async () => {
+      const small = danaIn(home, { DANA_MAX_UPLOAD_MB: '1' });
+      expectCliError(await small(['docs', 'upload', source('a.txt', 'first'), source('b.exe', 'MZ')]), 2, NOT_ALLOWED);
+      expectCliError(await small(['docs', 'upload', source('c.txt', 'first'), source('d.pdf', Buffer.alloc(MIB + 1, 1))]), 2, 'File too large. Maximum size is 1MB');
+      expect((await small(['docs', 'list', '--json'])).json).to.deep.equal([]);
+      expect(filesUnder(uploads)).to.deep.equal([]);
+    });
+
     it('refuses a file over DANA_MAX_UPLOAD_MB with exit 2, and leaves no row and no file', async () => {
       const small = danaIn(home, { DANA_MAX_UPLOAD_MB: '1' });
       const big = source('big.pdf', Buffer.alloc(MIB + 1, 1));

@@ -124,7 +124,7 @@ describe('database', () => {
         await gate;
         yield Buffer.from('second half');
       })());
-      const upload = first.services.documents.upload(slow, 'slow.txt');
+      const upload = first.services.documents.receive(slow, { clientName: 'slow.txt' });
       const third = await createContext(first.config);
       release();
       try {

@@ -124,7 +124,7 @@ describe('documents service', () => {
           yield chunk;
         }
       }
-      const error = await small.services.documents.upload(Readable.from(endless()), 'endless.txt').catch((e) => e);
+      const error = await small.services.documents.receive(Readable.from(endless()), { clientName: 'endless.txt' }).catch((e) => e);
       expect(error).to.be.instanceOf(PayloadTooLargeError);
       expect(sent).to.be.lessThan(4 * MIB);
       expect(filesUnder(small.config.uploadDir)).to.deep.equal([]);
@@ -133,7 +133,7 @@ describe('documents service', () => {
 
   describe('upload of an empty file', () => {
     it('is accepted with file_size 0', async () => {
-      const document = await ctx.services.documents.upload(Readable.from([]), 'empty.txt');
+      const document = await ctx.services.documents.receive(Readable.from([]), { clientName: 'empty.txt' });
       expect(document).to.include({ file_size: 0, original_filename: 'empty.txt', mime_type: 'text/plain' });
       const stored = storedFiles(ctx.config.uploadDir);
       expect(stored).to.have.length(1);
@@ -197,6 +197,41 @@ describe('documents service', () => {
     });
   });
 
+  describe('preflight checks an upload before any byte is sent', () => {
+    it('refuses a type not allowed, a size over the limit and fields naming no row, storing nothing', async () => {
+      const { documents } = ctx.services;
+      const refusal = (meta: Parameters<typeof documents.preflight>[0]) => documents.preflight(meta).then(() => undefined, (e) => e);
+      expect(await refusal({ clientName: 'setup.exe' })).to.be.instanceOf(UnsupportedMediaTypeError);
+      expect(await refusal({ clientName: 'big.pdf', size: ctx.config.maxUploadBytes + 1 })).to.be.instanceOf(PayloadTooLargeError);
+      expect(locsOf(await refusal({ clientName: 'a.txt', fields: { topic_id: 999 } }))).to.deep.equal(['form.topic_id']);
+      expect(await refusal({ clientName: 'exact.pdf', size: ctx.config.maxUploadBytes })).to.equal(undefined);
+      expect((await documents.list()).total).to.equal(0);
+      expect(filesUnder(ctx.config.uploadDir)).to.deep.equal([]);
+    });
+
+    it('is what receive runs first: fields known beforehand are refused before a byte is read', async () => {
+      let read = false;
+      const source = new Readable({
+        read() {
+          read = true;
+          this.push(null);
+        },
+      });
+      const error = await ctx.services.documents.receive(source, { clientName: 'a.txt', fields: { agent_id: 999 } }).catch((e) => e);
+      expect(locsOf(error)).to.deep.equal(['form.agent_id']);
+      expect(read, 'bytes read').to.equal(false);
+    });
+
+    it('awaits fields that follow the bytes (a form), and drops the staged file when they fail', async () => {
+      const error = await ctx.services.documents.receive(streamOf('x'), { clientName: 'a.txt', fields: Promise.resolve({ topic_id: '999' }) }).catch((e) => e);
+      expect(locsOf(error)).to.deep.equal(['form.topic_id']);
+      const cancelled = await ctx.services.documents.receive(streamOf('x'), { clientName: 'a.txt', fields: Promise.reject(new Error('form failed')) }).catch((e) => e);
+      expect(cancelled).to.have.property('message', 'form failed');
+      expect(filesUnder(ctx.config.uploadDir)).to.deep.equal([]);
+      expect((await ctx.services.documents.list()).total).to.equal(0);
+    });
+  });
+
   describe('a failed upload', () => {
     it('leaves neither a row nor a file when the source breaks midway', async () => {
       let reads = 0;
@@ -206,7 +241,7 @@ describe('documents service', () => {
           else this.destroy(new Error('connection reset'));
         },
       });
-      const error = await ctx.services.documents.upload(source, 'cut.pdf').catch((e) => e);
+      const error = await ctx.services.documents.receive(source, { clientName: 'cut.pdf' }).catch((e) => e);
       expect(error).to.be.instanceOf(Error).with.property('message', 'connection reset');
       expect(filesUnder(ctx.config.uploadDir)).to.deep.equal([]);
       expect((await ctx.services.documents.list()).total).to.equal(0);
@@ -291,7 +326,7 @@ describe('documents service', () => {
   describe('download', () => {
     it('streams the exact bytes and announces their size', async () => {
       const bytes = randomBytes(3 * MIB + 17);
-      const document = await ctx.services.documents.upload(streamOf(bytes, 100_000), 'data.pdf');
+      const document = await ctx.services.documents.receive(streamOf(bytes, 100_000), { clientName: 'data.pdf' });
       const { bytes: downloaded, size } = await downloadBytes(ctx, document.id);
       expect(size).to.equal(bytes.length);
       expect(downloaded.equals(bytes)).to.equal(true);

@@ -27,7 +27,7 @@ export async function addProvider(ctx: DanaContext, name: string, baseUrl: strin
 
 /** Uploads bytes through the documents service, as the CLI does. */
 export function upload(ctx: DanaContext, clientName: string, bytes: Buffer | string, form: Record<string, unknown> = {}): Promise<Document> {
-  return ctx.services.documents.upload(Readable.from([Buffer.from(bytes)]), clientName, form);
+  return ctx.services.documents.receive(Readable.from([Buffer.from(bytes)]), { clientName, fields: form });
 }
 
 /** How many conversations and messages the database holds. */

@@ -13,7 +13,7 @@ export function streamOf(bytes: Buffer | string, chunkSize = 64 * 1024): Readabl
 }
 
 export function uploadBytes(ctx: DanaContext, bytes: Buffer | string, clientName: string, form: Record<string, unknown> = {}): Promise<Document> {
-  return ctx.services.documents.upload(streamOf(bytes), clientName, form);
+  return ctx.services.documents.receive(streamOf(bytes), { clientName, fields: form });
 }
 
 /** The bytes a download of document `id` returns, and the size it announced. */

@@ -175,10 +175,27 @@ describe('REST documents', () => {
     }
   });
 
+  describe('uploads stream without forced garbage collection', () => {
+    it('leaves gc() unexposed in the process that served an upload', async () => {
+      await uploadDocument(server, 'streamed.pdf', randomBytes(5 * MiB));
+      expect((globalThis as { gc?: unknown }).gc).to.equal(undefined);
+    });
+  });
+
   describe('uploads refuse malformed forms', () => {
     it('answers 422 with loc ["form", "file"] when the file comes under another field name', async () => {
       const before = await snapshot(server);
       await expectLocs(await postFile(server, 'notes.txt', 'x', {}, { fieldName: 'document' }), ['form', 'file']);
+      await expectNothingLeft(server, before);
+    });
+
+    it('answers 422 with loc ["form", "file"] to two files, leaving neither behind', async () => {
+      const before = await snapshot(server);
+      const res = await postMultipart(server, [
+        { name: 'file', filename: 'a.txt', data: randomBytes(200 * 1024) },
+        { name: 'file', filename: 'b.txt', data: 'second' },
+      ]);
+      await expectLocs(res, ['form', 'file']);
       await expectNothingLeft(server, before);
     });
 

@@ -32,6 +32,17 @@ describe('dana serve', function () {
       expect(banner).to.include(home);
     });
 
+    it('runs without V8 gc() exposed, before and after an upload', async () => {
+      serving = await startServe(tempDir());
+      const flags = () => fs.readFileSync(`/proc/${serving?.child.pid}/cmdline`, 'utf8').split('\0');
+      expect(flags()).to.not.include('--expose-gc');
+      const form = new FormData();
+      form.append('file', new Blob([randomBytes(5 * 1024 * 1024)]), 'big.pdf');
+      expect((await fetch(`${serving.url}/api/documents/upload`, { method: 'POST', body: form })).status).to.equal(201);
+      expect(flags()).to.not.include('--expose-gc');
+      expect(flags().filter((flag) => /gc/i.test(flag))).to.deep.equal([]);
+    });
+
     it('answers /health', async () => {
       serving = await startServe(tempDir());
       const res = await fetch(`${serving.url}/health`);

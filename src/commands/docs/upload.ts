@@ -24,18 +24,18 @@ export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
   };
 
   async run() {
-    const { services, files } = await this.openContext();
-    const form = { topic_id: this.flags.topic, agent_id: this.flags.agent };
-    const sources = this.positionals.map((file) => {
-      const stats = statFile(file);
-      services.documents.classify(path.basename(file));
-      if (stats.size > files.maxUploadBytes) throw files.tooLarge();
-      return { file, size: stats.size };
-    });
+    const { services } = await this.openContext();
+    const fields = { topic_id: this.flags.topic, agent_id: this.flags.agent };
+    const sources = [];
+    for (const file of this.positionals) {
+      const source = { file, clientName: path.basename(file), size: statFile(file).size };
+      await services.documents.preflight({ ...source, fields });
+      sources.push(source);
+    }
     const documents: Document[] = [];
-    for (const { file, size } of sources) {
-      const stream = await withProgress(fs.createReadStream(file), size, path.basename(file), this.io.stderr);
-      const document = await services.documents.upload(stream, path.basename(file), form);
+    for (const { file, clientName, size } of sources) {
+      const stream = await withProgress(fs.createReadStream(file), size, clientName, this.io.stderr);
+      const document = await services.documents.receive(stream, { clientName, fields });
       documents.push(document);
       const [copy] = (await services.documents.list({ sha256: document.sha256, limit: 2 })).items.filter((other) => other.id !== document.id);
       if (copy) this.note(`Warning: ${document.original_filename} has the same bytes as document ${copy.id} (${copy.original_filename})`);

@@ -1,6 +1,7 @@
-// Documents: files in the upload store, metadata in the database. An upload is staged to a
-// temp file first, then placed and recorded in one unit of work: on any failure neither
-// the file nor the row remains. Its text is read afterwards, outside any transaction.
+// Documents: files in the upload store, metadata in the database. An upload comes in through
+// `receive` only: staged to a temp file, then placed and recorded in one unit of work (on
+// any failure neither the file nor the row remains), then its text is read outside any
+// transaction.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -9,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DanaConfig } from '../config.js';
 import { InsufficientStorageError, NotFoundError, toDanaError, ValidationError } from '../errors.js';
-import { ALLOWED_EXTENSIONS, classifyFile, MIME_TYPES, sanitizeFilename, type FileKind, type StagedFile } from '../files.js';
+import { ALLOWED_EXTENSIONS, classifyFile, MIME_TYPES, sanitizeFilename } from '../files.js';
 import { validateBody, validateText } from '../validation.js';
 import {
   DocumentListQuerySchema, DocumentUpdateSchema, DocumentUploadFormSchema,
@@ -42,6 +43,19 @@ function storedFile(row: Record<string, unknown>): StoredFile {
   return { id: Number(row.id), file_path: row.file_path as string, original_filename: row.original_filename as string };
 }
 
+/** What comes with an upload's bytes. */
+export interface UploadMeta {
+  /** The client's name for the file: its extension decides whether it may be stored. */
+  clientName: string;
+  /**
+   * `topic_id` and `agent_id` (text or numbers; other fields are ignored), or a promise of
+   * them when they may arrive after the file (a multipart form).
+   */
+  fields?: Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The size in bytes, when known before sending (a local file). */
+  size?: number;
+}
+
 export interface DocumentDownload {
   document: Document;
   stream: Readable;
@@ -64,32 +78,37 @@ export class DocumentService {
     return readById(this.deps.sql, 'documents', id, 'Document', toDocument);
   }
 
-  /** Decides from the client's file name whether it may be stored, before any byte is read. */
-  classify(clientName: string): FileKind {
-    return classifyFile(clientName);
-  }
-
-  /** Receives the bytes into temp storage (413 past the limit, nothing left behind). */
-  async stage(source: Readable, kind: FileKind): Promise<StagedFile> {
-    return this.deps.files.stage(source, kind);
-  }
-
-  /** Drops a staged file that will not become a document. */
-  async discardStaged(staged: StagedFile): Promise<void> {
-    await this.deps.files.discard(staged);
+  /**
+   * Checks what can be known before any byte is sent: the file type (415), the size when
+   * known (413), and the form fields and the rows they name (422). `dana docs upload`
+   * checks every file this way before storing the first.
+   */
+  async preflight(meta: UploadMeta): Promise<void> {
+    classifyFile(meta.clientName);
+    if (meta.size !== undefined && meta.size > this.deps.files.maxUploadBytes) throw this.deps.files.tooLarge();
+    if (meta.fields && !isPromise(meta.fields)) await this.validForm(this.deps.knex, meta.fields);
   }
 
   /**
-   * Validates the form fields (`topic_id`, `agent_id`, as text or numbers; others ignored)
-   * and makes a staged file a document. The staged file is consumed either way.
+   * The one way a document comes in: the bytes stream into the store's staging (refused
+   * past the size limit, with nothing left behind), then the file and its row are committed
+   * together, then its text is read; the document is returned once its text is indexed or
+   * has failed. Fields known beforehand are checked before a byte is read; fields that may
+   * follow the file in a form (a promise) are awaited once the bytes are in. On any failure
+   * neither the file nor the row remains.
    */
-  async commit(staged: StagedFile, form: Record<string, unknown> = {}): Promise<Document> {
+  async receive(source: Readable, meta: UploadMeta): Promise<Document> {
     const { files, knex, models } = this.deps;
+    source.on('error', () => undefined);
+    // Fields that fail while the bytes stream in are dealt with once they are awaited.
+    if (isPromise(meta.fields)) meta.fields.catch(() => undefined);
+    await this.preflight({ ...meta, size: undefined });
+    const staged = await files.stage(source, classifyFile(meta.clientName));
     let document: DocumentModel;
     try {
-      const fields = validateText<DocumentUploadForm>(DocumentUploadFormSchema, form, ['form']);
+      const form = await meta.fields;
       document = await knex.transaction(async (trx) => {
-        await this.assertReferences(trx, fields, 'form');
+        const fields = await this.validForm(trx, form);
         await files.place(staged);
         return models.Document.query(trx).insert({
           filename: staged.filename,
@@ -108,7 +127,7 @@ export class DocumentService {
       throw error;
     }
     // Stored: now its text. The staged link stays until the text is done, which tells another
-    // process starting meanwhile that this file is being worked on (see finishPending). Should
+    // process starting meanwhile that this file is being worked on (see recover). Should
     // this be cut short (a crash), the document stays "pending" until the next start.
     try {
       const { status, error } = await this.indexText(document.id, document.file_path);
@@ -120,15 +139,11 @@ export class DocumentService {
     }
   }
 
-  /**
-   * The whole upload, for callers that have the fields before the bytes (the CLI): bad
-   * fields fail before any byte is copied; `commit` checks them again in its transaction.
-   */
-  async upload(source: Readable, clientName: string, form: Record<string, unknown> = {}): Promise<Document> {
-    const kind = this.classify(clientName);
+  /** `topic_id` and `agent_id` as text or numbers, naming rows that exist; other fields are ignored. */
+  private async validForm(db: Db, form: Record<string, unknown> = {}): Promise<DocumentUploadForm> {
     const fields = validateText<DocumentUploadForm>(DocumentUploadFormSchema, form, ['form']);
-    await this.assertReferences(this.deps.knex, fields, 'form');
-    return this.commit(await this.stage(source, kind), form);
+    await this.assertReferences(db, fields, 'form');
+    return fields;
   }
 
   async update(id: number, input: unknown): Promise<Document> {
@@ -164,11 +179,19 @@ export class DocumentService {
   }
 
   /**
-   * Finishes what a crash left undone, at start: documents still "pending" get their text,
-   * and rows stored before digests existed get their sha256. A file that another process
-   * still links from its staging folder is being indexed by that process, and is left to it.
+   * Finishes what crashed processes left undone, at start. A staged file whose row was
+   * committed is only a leftover temp link; one whose row never was is removed from its
+   * final place too. Documents still "pending" get their text, and rows stored before
+   * digests existed get their sha256. A file that another process still links from its
+   * staging folder is being indexed by that process, and is left to it.
    */
-  async finishPending(): Promise<void> {
+  async recover(): Promise<void> {
+    const abandoned = await this.deps.files.abandonedStaging();
+    for (const { relativePath } of abandoned.files) {
+      const row = await this.deps.sql.first('SELECT id FROM documents WHERE file_path = ?', [relativePath]);
+      if (!row) await this.deps.files.remove(relativePath);
+    }
+    await this.deps.files.removeDirs(abandoned.dirs);
     const rows = await this.deps.sql.all<{ id: number; file_path: string; original_filename: string; text_status: TextStatus; sha256: string | null }>(
       `SELECT id, file_path, original_filename, text_status, sha256 FROM documents WHERE text_status = 'pending' OR sha256 IS NULL ORDER BY id`,
     );
@@ -293,6 +316,10 @@ export class DocumentService {
     await assertReferenceExists(db, 'topics', fields.topic_id, [where, 'topic_id'], 'Topic');
     await assertReferenceExists(db, 'agents', fields.agent_id, [where, 'agent_id'], 'Agent');
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T>)?.then === 'function';
 }
 
 async function digestOf(filePath: string): Promise<string> {

@@ -1,150 +1,144 @@
-// Multipart uploads: @koa/multer parses the form and a storage engine streams each file
-// straight into the core's file store (counted, limited, in a temp folder). The allowed
-// type is decided from the file name before a byte is written.
+// Multipart uploads: @koa/multer parses the form, and a storage engine hands the `file`
+// part's stream to the documents service's one entry point, `receive`, which stages it
+// (counted, limited), then commits it with the form fields once the form is complete. A
+// refusal (type, size, disk) or a silent body is answered at once, before the body ends.
 import type { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
-import type { Context, Next } from 'koa';
+import type { Readable, Writable } from 'node:stream';
+import type { Context } from 'koa';
+import multer from '@koa/multer';
 import { drainRequest } from './drain.js';
 import { bodyIdleTimeoutOf, closeAfterAnswer, watchIdleBody } from './idle-body.js';
-import { collectWhileStreaming } from '../../core/memory.js';
 import { MultipartHeaderFilter, multipartBoundary } from './multipart-headers.js';
-import multer from '@koa/multer';
-import type { Request } from 'express';
-import { BadRequestError, CancelledError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError } from '../../core/errors.js';
-import type { StagedFile } from '../../core/files.js';
+import {
+  BadRequestError, CancelledError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError, ValidationError,
+} from '../../core/errors.js';
+import type { Document } from '../../core/schemas.js';
 import type { DocumentService } from '../../core/services/documents.js';
-
-/** The file field of a parsed upload, with what the storage engine did with it. */
-export interface ReceivedFile {
-  fieldname: string;
-  staged?: StagedFile;
-}
 
 const UPLOAD_FIELD = 'file';
 
-// Implements multer's StorageEngine contract (its typings are too narrow for the extra info).
-class StagingStorage {
-  constructor(private readonly documents: DocumentService) {}
-
-  _handleFile(req: Request, file: Express.Multer.File, done: (error?: unknown, info?: Partial<ReceivedFile>) => void): void {
-    if (file.fieldname !== UPLOAD_FIELD) {
-      // Files under other names are not ours to keep: drain them and move on.
-      file.stream.resume();
-      file.stream.once('end', () => done(null, {}));
-      return;
-    }
-    let kind;
-    try {
-      kind = this.documents.classify(file.originalname);
-    } catch (error) {
-      file.stream.resume();
-      refuseEarly(req, error);
-      done(error);
-      return;
-    }
-    // The store reads a copy of the stream: when it refuses the file (too large) it cleans
-    // up first, and only then does multer hear of it, through the callback.
-    const copy = new PassThrough();
-    // The store's pipeline reports the error; this listener only keeps an error that arrives
-    // before the pipeline is attached from being an uncaught 'error' event.
-    copy.on('error', () => undefined);
-    file.stream.once('error', (error) => copy.destroy(error));
-    file.stream.pipe(copy);
-    // Listening on the piped source (already flowing), never on `copy`: a second reader of
-    // `copy` would take chunks before the store attaches.
-    collectWhileStreaming(file.stream);
-    this.documents.stage(copy, kind).then(
-      (staged) => done(null, { staged }),
-      (error) => {
-        file.stream.unpipe(copy);
-        file.stream.resume();
-        refuseEarly(req, error);
-        done(error);
-      },
-    );
-  }
-
-  _removeFile(_req: Request, file: Express.Multer.File & ReceivedFile, done: (error: unknown) => void): void {
-    if (!file.staged) return done(null);
-    this.documents.discardStaged(file.staged).then(() => done(null), done);
-  }
+/** What multer gives a storage engine of each file part (its StorageEngine contract). */
+interface FilePart {
+  fieldname: string;
+  originalname: string;
+  stream: Readable;
 }
 
-export function uploadParser(documents: DocumentService) {
-  const parse = multer({
-    storage: new StagingStorage(documents) as unknown as multer.StorageEngine,
-    // Browsers send UTF-8 file names without saying so; busboy would read them as Latin-1.
-    defParamCharset: 'utf8',
-    limits: { files: 10, fields: 50, fieldSize: 64 * 1024, parts: 60, headerPairs: 100 },
-    streamHandler: feedThroughHeaderFilter,
-  } as multer.Options).any();
-
-  return async function parseUpload(ctx: Context, next: Next): Promise<void> {
-    if (!ctx.is('multipart/form-data')) {
-      throw new UnsupportedMediaTypeError('Unsupported Media Type: upload the file as multipart/form-data');
-    }
-    let parsed = false;
-    idleTimeouts.set(ctx.req, bodyIdleTimeoutOf(ctx));
-    const refused = new Promise<never>((_, reject) => refusals.set(ctx.req, reject));
-    const parsing = parse(ctx as never, async () => {
-      parsed = true;
-      refusals.delete(ctx.req);
-      detachFilter(ctx.req);
-      await next();
-    });
-    try {
-      await Promise.race([parsing, refused]);
-    } catch (error) {
-      refusals.delete(ctx.req);
-      detachFilter(ctx.req);
-      if (parsed) throw error;
-      // Refused before the body ended: answer now, read (and drop) the rest within limits,
-      // then close the connection.
-      parsing.catch(() => undefined);
-      if (error instanceof RequestTimeoutError) {
-        closeAfterAnswer(ctx);
-      } else if (!ctx.req.readableEnded) {
-        ctx.set('Connection', 'close');
-        void drainRequest(ctx.req);
-      }
-      throw uploadError(error);
-    }
-  };
-}
-
-const refusals = new WeakMap<IncomingMessage, (error: unknown) => void>();
-
-/** The file was refused (type, size): the request can be answered without waiting for its end. */
-function refuseEarly(req: IncomingMessage, error: unknown): void {
-  refusals.get(req)?.(error);
-  refusals.delete(req);
-}
-
-const filters = new WeakMap<IncomingMessage, MultipartHeaderFilter>();
-const idleTimeouts = new WeakMap<IncomingMessage, number>();
+type Form = Record<string, unknown>;
 
 /**
- * multer's hook for feeding busboy: the body passes through the header filter first. A body
- * that falls silent is refused (408) like a file that is too large.
+ * One request's storage engine: the file goes to `receive`, which awaits the form fields
+ * (they may follow the file) until the form is complete or has failed.
  */
-function feedThroughHeaderFilter(req: IncomingMessage, busboy: NodeJS.WritableStream): void {
-  const boundary = multipartBoundary(req.headers['content-type']);
-  if (!boundary) {
-    req.pipe(busboy);
-  } else {
-    const filter = new MultipartHeaderFilter(boundary);
-    filters.set(req, filter);
-    req.pipe(filter).pipe(busboy);
+class ReceivingStorage {
+  /** The document being received, once the file part has begun. */
+  received?: Promise<Document>;
+  private completeForm!: (form: Form) => void;
+  private failForm!: (error: unknown) => void;
+  private readonly form = new Promise<Form>((resolve, reject) => {
+    this.completeForm = resolve;
+    this.failForm = reject;
+  });
+
+  constructor(
+    private readonly documents: DocumentService,
+    private readonly refuse: (error: unknown) => void,
+  ) {
+    this.form.catch(() => undefined);
   }
-  const timeoutMs = idleTimeouts.get(req);
-  if (timeoutMs) watchIdleBody(req, timeoutMs, (error) => refuseEarly(req, error));
+
+  _handleFile(_req: IncomingMessage, file: FilePart, done: (error?: unknown) => void): void {
+    let isDone = false;
+    const finish = (error?: unknown) => {
+      if (!isDone) done(error);
+      isDone = true;
+    };
+    this.received = this.documents.receive(file.stream, { clientName: file.originalname, fields: this.form });
+    // multer goes on with the rest of the form once the file's bytes are read; the document
+    // itself is committed when the form is complete.
+    file.stream.once('end', () => finish());
+    this.received.catch((error: unknown) => {
+      // Once the bytes are in, a failure reaches the caller through `received`.
+      if (isDone) return;
+      file.stream.resume();
+      this.refuse(error);
+      finish(error);
+    });
+  }
+
+  /**
+   * multer gives up on the form after the file was read: the staged file is dropped before
+   * multer answers, so a refused form leaves nothing behind.
+   */
+  _removeFile(_req: IncomingMessage, _file: FilePart, done: (error: null) => void): void {
+    this.fail(new CancelledError('The upload form failed'));
+    void this.received?.catch(() => undefined).then(() => done(null));
+  }
+
+  complete(form: Form): void {
+    this.completeForm(form);
+  }
+
+  fail(error: unknown): void {
+    this.failForm(error);
+  }
 }
 
-/** Once multer is done, whatever is left of the body is drained by multer, not parsed. */
-function detachFilter(req: IncomingMessage): void {
-  const filter = filters.get(req);
-  if (!filter) return;
-  filters.delete(req);
+// Busboy's own limits: exactly one file, under `file` (another one is LIMIT_UNEXPECTED_FILE),
+// and a small form around it.
+const LIMITS = { files: 1, fields: 50, fieldSize: 64 * 1024, parts: 60, headerPairs: 100 };
+
+/** Parses an upload form and returns the document once it is stored and its text indexed or failed. */
+export async function receiveUpload(ctx: Context, documents: DocumentService): Promise<Document> {
+  if (!ctx.is('multipart/form-data')) {
+    throw new UnsupportedMediaTypeError('Unsupported Media Type: upload the file as multipart/form-data');
+  }
+  let refuse!: (error: unknown) => void;
+  const refused = new Promise<never>((_, reject) => {
+    refuse = reject;
+  });
+  // A refusal after the form is parsed reaches the caller through `received` instead.
+  refused.catch(() => undefined);
+  const storage = new ReceivingStorage(documents, refuse);
+  let filter: MultipartHeaderFilter | undefined;
+  const idleTimeoutMs = bodyIdleTimeoutOf(ctx);
+  const options = {
+    storage,
+    // Browsers send UTF-8 file names without saying so; busboy would read them as Latin-1.
+    defParamCharset: 'utf8',
+    limits: LIMITS,
+    streamHandler(req: IncomingMessage, busboy: Writable) {
+      const boundary = multipartBoundary(req.headers['content-type']);
+      filter = boundary ? new MultipartHeaderFilter(boundary) : undefined;
+      if (filter) req.pipe(filter).pipe(busboy);
+      else req.pipe(busboy);
+      watchIdleBody(req, idleTimeoutMs, refuse);
+    },
+  };
+  // @types/koa__multer lags multer 2: its File has no `stream`, its options no `streamHandler`.
+  const parse = multer(options as unknown as multer.Options).single(UPLOAD_FIELD);
+  try {
+    await Promise.race([parse(ctx as never, async () => undefined), refused]);
+  } catch (error) {
+    storage.fail(error);
+    // multer drains what is left of the body itself; the filter must not feed it on.
+    if (filter) detach(filter);
+    if (error instanceof RequestTimeoutError) {
+      closeAfterAnswer(ctx);
+    } else if (!ctx.req.readableEnded) {
+      // Refused before the body ended: answer now, read (and drop) the rest within limits,
+      // then close the connection.
+      ctx.set('Connection', 'close');
+      void drainRequest(ctx.req);
+    }
+    throw uploadError(error);
+  }
+  if (!storage.received) throw ValidationError.field(['form', UPLOAD_FIELD], 'Field required', 'missing');
+  storage.complete((ctx.request as { body?: Form }).body ?? {});
+  return storage.received;
+}
+
+function detach(filter: MultipartHeaderFilter): void {
   filter.unpipe();
   filter.on('error', () => undefined);
   filter.resume();
@@ -156,15 +150,12 @@ function uploadError(error: unknown): unknown {
   if (/^Request (aborted|closed)$/.test(message ?? '') || code === 'ECONNRESET') {
     return new CancelledError('The client went away during the upload');
   }
-  if (code === 'LIMIT_FILE_SIZE') return new PayloadTooLargeError(message ?? 'File too large');
+  if (code === 'LIMIT_UNEXPECTED_FILE' || code === 'LIMIT_FILE_COUNT') {
+    return ValidationError.field(['form', UPLOAD_FIELD], `Send one file per request, in the field "${UPLOAD_FIELD}"`, 'too_long');
+  }
   if (typeof code === 'string' && code.startsWith('LIMIT_')) return new PayloadTooLargeError(`Upload form too large: ${message}`);
   if (/Unexpected end of (form|multipart)|Malformed|boundary|Part terminated/i.test(message ?? '')) {
     return new BadRequestError('Malformed multipart body');
   }
   return error;
-}
-
-/** The staged upload of the `file` field; any other staged file is discarded. */
-export function receivedFiles(ctx: Context): ReceivedFile[] {
-  return ((ctx as unknown as { files?: ReceivedFile[] }).files ?? []).filter((file) => file.fieldname === UPLOAD_FIELD);
 }

@@ -1,11 +1,10 @@
 // /api/documents: multipart uploads, metadata, downloads.
 import type { Services } from '../../core/context.js';
-import { ValidationError } from '../../core/errors.js';
 import {
   DeletedSchema, DocumentListQuerySchema, DocumentSchema, DocumentUpdateSchema, DocumentUploadFormSchema,
 } from '../../core/schemas.js';
 import { attachmentHeader } from '../attachment.js';
-import { receivedFiles, uploadParser } from '../middleware/upload.js';
+import { receiveUpload } from '../middleware/upload.js';
 import type { Route } from './route.js';
 
 const tag = 'documents';
@@ -15,18 +14,8 @@ export function documentRoutes({ documents }: Services): Route[] {
     methods: ['post'], tag, summary: 'Upload a document (.pdf .txt .md .json .csv .docx)', errors: [413, 415],
     description: 'multipart/form-data with the file in `file`; `topic_id` and `agent_id` are optional; other text fields are ignored.',
     multipart: { fileField: 'file', fields: DocumentUploadFormSchema },
-    before: [uploadParser(documents)],
     response: { kind: 'created', schema: DocumentSchema, location: ({ id }) => `/api/documents/${id}` },
-    async handle({ ctx }) {
-      const [file, ...extra] = receivedFiles(ctx);
-      await Promise.all(extra.map((other) => other.staged && documents.discardStaged(other.staged)));
-      if (!file?.staged) throw ValidationError.field(['form', 'file'], 'Field required', 'missing');
-      if (extra.length) {
-        await documents.discardStaged(file.staged);
-        throw ValidationError.field(['form', 'file'], 'Send one file per request', 'too_long');
-      }
-      return documents.commit(file.staged, (ctx.request as { body?: Record<string, unknown> }).body ?? {});
-    },
+    handle: ({ ctx }) => receiveUpload(ctx, documents),
   };
 
   return [

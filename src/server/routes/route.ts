@@ -39,8 +39,6 @@ export interface Route {
     | { kind: 'custom'; description: string; content: Record<string, JsonSchema> };
   /** Error statuses beyond those implied by params, query and body (e.g. 409). */
   errors?: number[];
-  /** Middleware run before the handler (e.g. the multipart parser). */
-  before?: Array<(ctx: Context, next: () => Promise<void>) => Promise<void>>;
   handle(input: RouteInput): Promise<unknown>;
 }
 
@@ -74,7 +72,7 @@ function routerFor(routes: Route[], prefix?: string): Middleware {
   const router = new Router(prefix ? { prefix } : {});
   for (const route of routes) {
     const koaPath = route.path.replace(PATH_PARAM, ':$1').replace(/\/$/, '') || '/';
-    for (const method of route.methods) router[method](koaPath, ...(route.before ?? []), handler(route));
+    for (const method of route.methods) router[method](koaPath, handler(route));
   }
   return compose([router.routes(), router.allowedMethods()] as Middleware[]);
 }
