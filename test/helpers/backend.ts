@@ -16,9 +16,14 @@ function adminConnection(): Knex {
   return admin;
 }
 
+// Schema names carry their creation time, so a run cleans up after runs that died without
+// touching the schemas of another run on the same database (two checkouts testing at once).
+const STALE_AFTER_S = 3600;
+const RUN = `${Math.floor(Date.now() / 1000)}_${randomBytes(3).toString('hex')}`;
+
 /** A database URL whose search_path is a new, empty schema. */
 export async function freshPostgresUrl(): Promise<{ url: string; schema: string }> {
-  const schema = `${SCHEMA_PREFIX}${randomBytes(6).toString('hex')}`;
+  const schema = `${SCHEMA_PREFIX}${RUN}_${randomBytes(6).toString('hex')}`;
   await adminConnection().raw(`CREATE SCHEMA "${schema}"`);
   const url = new URL(TEST_DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
@@ -29,10 +34,14 @@ export async function dropSchema(schema: string): Promise<void> {
   await adminConnection().raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
-/** Drops schemas left by runs that did not finish (killed, crashed). */
+/** Drops this run's schemas, and those of runs that died more than an hour ago. */
 export async function dropLeftoverSchemas(): Promise<void> {
   const { rows } = await adminConnection().raw('SELECT nspname FROM pg_namespace WHERE nspname LIKE ?', [`${SCHEMA_PREFIX}%`]);
-  for (const { nspname } of rows as Array<{ nspname: string }>) await dropSchema(nspname);
+  const staleBefore = Date.now() / 1000 - STALE_AFTER_S;
+  for (const { nspname } of rows as Array<{ nspname: string }>) {
+    const created = Number(/^dana_test_(\d+)_/.exec(nspname)?.[1] ?? 0);
+    if (nspname.startsWith(`${SCHEMA_PREFIX}${RUN}_`) || created < staleBefore) await dropSchema(nspname);
+  }
 }
 
 export async function closeAdminConnection(): Promise<void> {
