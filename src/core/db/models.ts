@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 export type TextStatus = 'pending' | 'indexed' | 'failed';
 
-function defineModels() {
+function defineBase() {
   const { Model } = require('objection') as typeof import('objection');
 
   class TableModel extends Model {
@@ -32,33 +32,41 @@ function defineModels() {
     }
   }
 
-  function modelOf<T>(table: Table<T>) {
-    return class extends TableModel {
-      static override tableName = table.name;
-      static override jsonAttributes = [...table.jsonColumns];
+  return TableModel;
+}
 
-      override $parseDatabaseJson(json: Pojo): Pojo {
-        return table.parse(super.$parseDatabaseJson(json));
-      }
+let Base: ReturnType<typeof defineBase> | undefined;
 
-      toApi(): T {
-        return table.toApi(this as Record<string, unknown>);
-      }
+/** The model class of a table, made from its definition (any table, tests' own included). */
+export function modelOf<T>(table: Table<T>) {
+  Base ??= defineBase();
+  return class extends Base {
+    static override tableName = table.name;
+    static override jsonAttributes = [...table.jsonColumns];
 
-      /** Inserts validated values as they are and returns the row as stored, defaults included. */
-      static async insertRow(values: object, db?: Knex): Promise<T> {
-        const row = await writing(values, async () => this.query(db).insertAndFetch(values as never));
-        return (row as unknown as { toApi(): T }).toApi();
-      }
+    override $parseDatabaseJson(json: Pojo): Pojo {
+      return table.parse(super.$parseDatabaseJson(json));
+    }
 
-      /** Changes the columns given, in `db`'s transaction; the row as stored after. */
-      async patchRow(changes: object, db: Knex): Promise<T> {
-        const row = await writing(changes, async () => this.$query(db).patchAndFetch(changes as never));
-        return (row as unknown as { toApi(): T }).toApi();
-      }
-    };
-  }
+    toApi(): T {
+      return table.toApi(this as Record<string, unknown>);
+    }
 
+    /** Inserts validated values as they are and returns the row as stored, defaults included. */
+    static async insertRow(values: object, db?: Knex): Promise<T> {
+      const row = await writing(values, async () => this.query(db).insertAndFetch(values as never));
+      return (row as unknown as { toApi(): T }).toApi();
+    }
+
+    /** Changes the columns given, in `db`'s transaction; the row as stored after. */
+    async patchRow(changes: object, db: Knex): Promise<T> {
+      const row = await writing(changes, async () => this.$query(db).patchAndFetch(changes as never));
+      return (row as unknown as { toApi(): T }).toApi();
+    }
+  };
+}
+
+function defineModels() {
   return {
     Agent: modelOf(TABLES.agents),
     Topic: modelOf(TABLES.topics),
