@@ -11,23 +11,23 @@ export interface ValidationIssue {
 }
 
 export class DanaError extends Error {
-  override name = 'DanaError';
+  constructor(message?: string) {
+    super(message);
+    // Each class is named after itself, in stack traces and logs.
+    this.name = new.target.name;
+  }
+
   /** The value sent as `detail` (JSON) and, flattened, printed by the CLI. */
   get detail(): unknown {
     return this.message;
   }
 }
 
-export class NotFoundError extends DanaError {
-  override name = 'NotFoundError';
-}
+export class NotFoundError extends DanaError {}
 
-export class ConflictError extends DanaError {
-  override name = 'ConflictError';
-}
+export class ConflictError extends DanaError {}
 
 export class ValidationError extends DanaError {
-  override name = 'ValidationError';
   constructor(readonly issues: ValidationIssue[]) {
     super(issues.map(describeIssue).join('; '));
   }
@@ -43,21 +43,14 @@ export class ValidationError extends DanaError {
 }
 
 /** A request that is not even well-formed (malformed JSON). */
-export class BadRequestError extends DanaError {
-  override name = 'BadRequestError';
-}
+export class BadRequestError extends DanaError {}
 
-export class PayloadTooLargeError extends DanaError {
-  override name = 'PayloadTooLargeError';
-}
+export class PayloadTooLargeError extends DanaError {}
 
-export class UnsupportedMediaTypeError extends DanaError {
-  override name = 'UnsupportedMediaTypeError';
-}
+export class UnsupportedMediaTypeError extends DanaError {}
 
 /** The agent runner (a local index or a remote model) could not produce a reply. */
 export class RunnerError extends DanaError {
-  override name = 'RunnerError';
   constructor(readonly reason: string) {
     super(`Agent runner failed: ${reason}`);
   }
@@ -65,39 +58,29 @@ export class RunnerError extends DanaError {
 
 /** No valid credentials: a token is required, or the one given is unknown or revoked. */
 export class UnauthorizedError extends DanaError {
-  override name = 'UnauthorizedError';
   constructor(message = 'Not authenticated') {
     super(message);
   }
 }
 
 /** Understood and refused: a host not allowed, a cross-site write, a read-only token writing. */
-export class ForbiddenError extends DanaError {
-  override name = 'ForbiddenError';
-}
+export class ForbiddenError extends DanaError {}
 
 /** A request body that stopped arriving. */
-export class RequestTimeoutError extends DanaError {
-  override name = 'RequestTimeoutError';
-}
+export class RequestTimeoutError extends DanaError {}
 
 /** The disk is full: nothing was left half-written. */
 export class InsufficientStorageError extends DanaError {
-  override name = 'InsufficientStorageError';
   constructor(message = 'Not enough disk space') {
     super(message);
   }
 }
 
 /** The caller gave up (a client that disconnected, Ctrl-C): nothing was stored. */
-export class CancelledError extends DanaError {
-  override name = 'CancelledError';
-}
+export class CancelledError extends DanaError {}
 
 /** The database stayed busy longer than the busy timeout: worth retrying, not a bug. */
-export class UnavailableError extends DanaError {
-  override name = 'UnavailableError';
-}
+export class UnavailableError extends DanaError {}
 
 function describeIssue(issue: ValidationIssue): string {
   const where = issue.loc.slice(1).join('.');
