@@ -1,5 +1,5 @@
-// Everything that differs between SQLite and PostgreSQL lives here: how a connection is
-// opened and tuned, and how each reports a constraint violation.
+// Everything that differs between SQLite and PostgreSQL lives here: how connections are
+// opened and tuned, and which of them reads and writes go through.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -44,6 +44,7 @@ export function openDatabase(settings: DatabaseSettings): OpenDatabase {
     return { dialect: 'postgres', sql: knexRunner(() => knex), knex, release: () => knex.destroy() };
   }
   const { filename } = settings;
+  const writerOf = (entry: SqliteFile) => (entry.knex ??= openSqliteKnex(filename));
   const isMemory = filename === ':memory:';
   const key = isMemory ? Symbol('memory').toString() : path.resolve(filename);
   let file = sharedSqlite.get(key);
@@ -58,7 +59,6 @@ export function openDatabase(settings: DatabaseSettings): OpenDatabase {
     file = created;
     sharedSqlite.set(key, file);
   }
-  const writerOf = (entry: SqliteFile) => (entry.knex ??= openSqliteKnex(filename));
   file.users++;
   const entry = file;
   let released = false;
@@ -108,8 +108,8 @@ function openPostgresKnex(settings: Extract<DatabaseSettings, { client: 'postgre
 }
 
 /**
- * The connection reads go through: opened after the writer made the file (WAL, private
- * mode), and unable to write, so it never holds a lock a writer waits for.
+ * The connection reads go through: WAL on, and unable to write (query_only), so it never
+ * holds a lock a writer waits for, and sees every write committed before each statement.
  */
 function openReader(filename: string): SqliteConnection {
   createPrivateFile(filename);
@@ -156,7 +156,6 @@ function openSqliteKnex(filename: string): Knex {
         }
       },
     },
-    acquireConnectionTimeout: BUSY_TIMEOUT_MS * 6,
   });
   return writeFirst(knex);
 }
