@@ -11,23 +11,23 @@ export interface ValidationIssue {
 }
 
 export class DanaError extends Error {
-  override name = 'DanaError';
+  constructor(message?: string) {
+    super(message);
+    // Each class is named after itself, in stack traces and logs.
+    this.name = new.target.name;
+  }
+
   /** The value sent as `detail` (JSON) and, flattened, printed by the CLI. */
   get detail(): unknown {
     return this.message;
   }
 }
 
-export class NotFoundError extends DanaError {
-  override name = 'NotFoundError';
-}
+export class NotFoundError extends DanaError {}
 
-export class ConflictError extends DanaError {
-  override name = 'ConflictError';
-}
+export class ConflictError extends DanaError {}
 
 export class ValidationError extends DanaError {
-  override name = 'ValidationError';
   constructor(readonly issues: ValidationIssue[]) {
     super(issues.map(describeIssue).join('; '));
   }
@@ -43,21 +43,14 @@ export class ValidationError extends DanaError {
 }
 
 /** A request that is not even well-formed (malformed JSON). */
-export class BadRequestError extends DanaError {
-  override name = 'BadRequestError';
-}
+export class BadRequestError extends DanaError {}
 
-export class PayloadTooLargeError extends DanaError {
-  override name = 'PayloadTooLargeError';
-}
+export class PayloadTooLargeError extends DanaError {}
 
-export class UnsupportedMediaTypeError extends DanaError {
-  override name = 'UnsupportedMediaTypeError';
-}
+export class UnsupportedMediaTypeError extends DanaError {}
 
 /** The agent runner (a local index or a remote model) could not produce a reply. */
 export class RunnerError extends DanaError {
-  override name = 'RunnerError';
   constructor(readonly reason: string) {
     super(`Agent runner failed: ${reason}`);
   }
@@ -65,39 +58,29 @@ export class RunnerError extends DanaError {
 
 /** No valid credentials: a token is required, or the one given is unknown or revoked. */
 export class UnauthorizedError extends DanaError {
-  override name = 'UnauthorizedError';
   constructor(message = 'Not authenticated') {
     super(message);
   }
 }
 
 /** Understood and refused: a host not allowed, a cross-site write, a read-only token writing. */
-export class ForbiddenError extends DanaError {
-  override name = 'ForbiddenError';
-}
+export class ForbiddenError extends DanaError {}
 
 /** A request body that stopped arriving. */
-export class RequestTimeoutError extends DanaError {
-  override name = 'RequestTimeoutError';
-}
+export class RequestTimeoutError extends DanaError {}
 
 /** The disk is full: nothing was left half-written. */
 export class InsufficientStorageError extends DanaError {
-  override name = 'InsufficientStorageError';
   constructor(message = 'Not enough disk space') {
     super(message);
   }
 }
 
 /** The caller gave up (a client that disconnected, Ctrl-C): nothing was stored. */
-export class CancelledError extends DanaError {
-  override name = 'CancelledError';
-}
+export class CancelledError extends DanaError {}
 
 /** The database stayed busy longer than the busy timeout: worth retrying, not a bug. */
-export class UnavailableError extends DanaError {
-  override name = 'UnavailableError';
-}
+export class UnavailableError extends DanaError {}
 
 function describeIssue(issue: ValidationIssue): string {
   const where = issue.loc.slice(1).join('.');
@@ -149,15 +132,63 @@ const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
 // Connection failures, from the driver or the network.
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
 
-/** Database errors that mean something to users, recognised on both SQLite and PostgreSQL. */
-export function toDanaError(error: unknown): DanaError | undefined {
+const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY', '23505']);
+const FOREIGN_KEY_CODES = new Set(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
+
+// Unique columns, by "table.column": what users read when the value written is taken.
+const TAKEN: Record<string, (value: unknown) => string> = {
+  'topics.name': (name) => `Topic '${name}' already exists`,
+  'providers.name': (name) => `Provider "${name}" already exists`,
+  'api_tokens.name': (name) => `Token '${name}' already exists`,
+};
+
+interface DriverError {
+  code?: unknown;
+  name?: string;
+  message?: string;
+  /** PostgreSQL's: the table, and "Key (column)=(value) already exists." */
+  table?: string;
+  detail?: string;
+}
+
+/**
+ * Database errors that mean something to users, recognised on both SQLite and PostgreSQL
+ * (also when objection wrapped them). `written` is what the failed write stored: a unique
+ * violation names the value taken from it.
+ */
+export function toDanaError(error: unknown, written: Record<string, unknown> = {}): DanaError | undefined {
   if (error instanceof DanaError) return error;
-  const { code, nativeError, name } = (error ?? {}) as { code?: unknown; nativeError?: { code?: unknown }; name?: string };
-  const found = String(code ?? nativeError?.code ?? '');
+  const outer = (error ?? {}) as DriverError & { nativeError?: DriverError };
+  const driver = outer.nativeError ?? outer;
+  const { name } = outer;
+  const found = String(outer.code ?? driver.code ?? '');
+  if (UNIQUE_CODES.has(found)) {
+    const key = uniqueColumnOf(driver);
+    const value = key ? written[key.slice(key.indexOf('.') + 1)] : undefined;
+    return new ConflictError(key && TAKEN[key] && value !== undefined ? TAKEN[key](value) : 'A row with this value already exists');
+  }
+  if (FOREIGN_KEY_CODES.has(found)) return ValidationError.field(['body'], 'A row this refers to does not exist', 'foreign_key');
   if (DISK_FULL_CODES.has(found)) return new InsufficientStorageError();
   if (RETRYABLE_CODES.has(found)) return new UnavailableError('The database is busy; try again');
   if (UNREACHABLE_CODES.has(found) || name === 'KnexTimeoutError') {
     return new UnavailableError(`The database cannot be reached (${found || 'timeout'})`);
   }
   return undefined;
+}
+
+/** Runs a write of `values`: a constraint it breaks becomes the error users see. */
+export async function writing<T>(values: object, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw toDanaError(error, values as Record<string, unknown>) ?? error;
+  }
+}
+
+/** "topics.name": from SQLite's message, or PostgreSQL's table and detail. */
+function uniqueColumnOf(error: DriverError): string | undefined {
+  const sqlite = /UNIQUE constraint failed: (\w+\.\w+)/.exec(error.message ?? '');
+  if (sqlite) return sqlite[1];
+  const postgres = /^Key \((\w+)\)=/.exec(error.detail ?? '');
+  return postgres && error.table ? `${error.table}.${postgres[1]}` : undefined;
 }

@@ -322,8 +322,9 @@ describe('REST errors', () => {
     it('answer an unexpected failure with 500 {"detail": "Internal Server Error"}', async () => {
       const broken = await startTestServer();
       try {
+        // Reads have a connection of their own: a write meets the destroyed pool.
         await broken.context.knex.destroy();
-        const res = await broken.api('/api/agents/');
+        const res = await broken.api('/api/agents/', json('POST', { name: 'a', description: '', config: {} }));
         const text = await res.text();
         expect(res.status, text).to.equal(500);
         expect(JSON.parse(text)).to.deep.equal({ detail: 'Internal Server Error' });

@@ -3,7 +3,7 @@
 // A failed or cancelled turn stores nothing.
 import { CancelledError, ConflictError, NotFoundError, RunnerError } from '../errors.js';
 import { validateBody } from '../validation.js';
-import { toAgent, toConversation, toMessage } from '../db/rows.js';
+import { TABLES } from '../db/tables.js';
 import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, type Conversation, type Message, type Source } from '../schemas.js';
 import type { SearchScope } from '../search/index.js';
 import type { Retriever } from '../search/retriever.js';
@@ -50,7 +50,7 @@ export class ChatService {
       'SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?',
       [conversation.id, HISTORY_MESSAGES],
     );
-    return { request, agent, conversation, history: recent.reverse().map(toMessage) };
+    return { request, agent, conversation, history: recent.reverse().map(TABLES.messages.toApi) };
   }
 
   /** The agent, and the conversation when one is named: it must exist and be this agent's (or no one's). */
@@ -58,11 +58,11 @@ export class ChatService {
     const { sql } = this.deps;
     const agentRow = await sql.first('SELECT * FROM agents WHERE id = ?', [agentId]);
     if (!agentRow) throw new NotFoundError(`Agent ${agentId} not found`);
-    const agent = toAgent(agentRow);
+    const agent = TABLES.agents.toApi(agentRow);
     if (conversationId === undefined) return { agent };
     const conversationRow = await sql.first('SELECT * FROM conversations WHERE id = ?', [conversationId]);
     if (!conversationRow) throw new NotFoundError(`Conversation ${conversationId} not found`);
-    const conversation = toConversation(conversationRow);
+    const conversation = TABLES.conversations.toApi(conversationRow);
     if (conversation.agent_id !== null && conversation.agent_id !== agent.id) {
       throw new ConflictError(`Conversation ${conversation.id} belongs to agent ${conversation.agent_id}, not agent ${agent.id}`);
     }

@@ -1,5 +1,5 @@
-// Everything that differs between SQLite and PostgreSQL lives here: how a connection is
-// opened and tuned, and how each reports a constraint violation.
+// Everything that differs between SQLite and PostgreSQL lives here: how connections are
+// opened and tuned, and which of them reads and writes go through.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -17,36 +17,46 @@ export type Dialect = 'sqlite' | 'postgres';
 
 export interface OpenDatabase {
   dialect: Dialect;
-  /** Single statements, ready at once. */
+  /** Single read statements, ready at once; on SQLite they never wait for a writer. */
   sql: SqlRunner;
-  /** knex, created on first use: commands that only read never load it. */
+  /** knex, for writes, created on first use: commands that only read never load it. */
   readonly knex: Knex;
-  /** Gives the connection back; the last user of a shared SQLite file closes it. */
+  /** Gives the connections back; the last user of a shared SQLite file closes them. */
   release(): Promise<void>;
 }
 
 interface SqliteFile {
-  gate: ConnectionGate;
+  reader?: SqliteConnection;
   sql: SqlRunner;
   knex?: Knex;
   users: number;
 }
 
-// Contexts of one process share one connection per SQLite file. Two connections would
-// deadlock: better-sqlite3 waits for a lock synchronously, so a transaction of one
-// context (open across an await) could never finish while the other waits for it.
+// Contexts of one process share one writer per SQLite file. Two writers would deadlock:
+// better-sqlite3 waits for a lock synchronously, so a transaction of one context (open
+// across an await) could never finish while the other waits for it. Readers take no lock
+// a writer waits for (WAL), so they sit beside it on a connection of their own.
 const sharedSqlite = new Map<string, SqliteFile>();
 
 export function openDatabase(settings: DatabaseSettings): OpenDatabase {
   if (settings.client === 'postgres') {
     const knex = openPostgresKnex(settings);
-    return { dialect: 'postgres', sql: postgresRunner(knex), knex, release: () => knex.destroy() };
+    return { dialect: 'postgres', sql: knexRunner(() => knex), knex, release: () => knex.destroy() };
   }
-  const key = settings.filename === ':memory:' ? Symbol('memory').toString() : path.resolve(settings.filename);
+  const { filename } = settings;
+  const writerOf = (entry: SqliteFile) => (entry.knex ??= openSqliteKnex(filename));
+  const isMemory = filename === ':memory:';
+  const key = isMemory ? Symbol('memory').toString() : path.resolve(filename);
   let file = sharedSqlite.get(key);
   if (!file) {
-    const gate = new ConnectionGate(openSqliteConnection(settings.filename));
-    file = { gate, sql: sqliteRunner(gate), users: 0 };
+    // A second connection to ":memory:" would be another, empty database: reads go through knex there.
+    const reader = isMemory ? undefined : openReader(filename);
+    const created: SqliteFile = {
+      reader,
+      sql: reader ? readerRunner(reader) : knexRunner(() => writerOf(created)),
+      users: 0,
+    };
+    file = created;
     sharedSqlite.set(key, file);
   }
   file.users++;
@@ -56,17 +66,15 @@ export function openDatabase(settings: DatabaseSettings): OpenDatabase {
     dialect: 'sqlite',
     sql: entry.sql,
     get knex() {
-      entry.knex ??= openSqliteKnex(settings.filename, entry.gate);
-      return entry.knex;
+      return writerOf(entry);
     },
     async release() {
       if (released) return;
       released = true;
       if (--entry.users > 0) return;
       sharedSqlite.delete(key);
-      // knex, when it was opened, closes the connection through the gate it was given.
+      entry.reader?.close();
       if (entry.knex) await entry.knex.destroy();
-      else await entry.gate.destroy();
     },
   };
 }
@@ -99,11 +107,16 @@ function openPostgresKnex(settings: Extract<DatabaseSettings, { client: 'postgre
   });
 }
 
-function openSqliteConnection(filename: string): SqliteConnection {
-  if (filename !== ':memory:') createPrivateFile(filename);
+/**
+ * The connection reads go through: WAL on, and unable to write (query_only), so it never
+ * holds a lock a writer waits for, and sees every write committed before each statement.
+ */
+function openReader(filename: string): SqliteConnection {
+  createPrivateFile(filename);
   const Database = require('better-sqlite3') as new (filename: string) => SqliteConnection;
   const connection = new Database(filename);
   configureConnection(connection);
+  connection.pragma('query_only = ON');
   return connection;
 }
 
@@ -124,23 +137,74 @@ function createPrivateFile(filename: string): void {
   fs.closeSync(fd);
 }
 
-function openSqliteKnex(filename: string, gate: ConnectionGate): Knex {
-  return knexFactory({
+/** The one writer of a SQLite file: knex's better-sqlite3 client with a pool of one connection. */
+function openSqliteKnex(filename: string): Knex {
+  const knex = knexFactory({
     log,
-    client: sqliteClient(),
+    client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
-    // Read by DanaSqliteClient: knex lends the one connection through the same gate.
-    danaGate: gate,
-  } as Knex.Config);
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
+        try {
+          configureConnection(connection);
+          done(null, connection);
+        } catch (error) {
+          done(error as Error, connection);
+        }
+      },
+    },
+  });
+  return writeFirst(knex);
 }
 
 /**
- * Makes the calling transaction the only one changing the schema: SQLite's BEGIN
- * IMMEDIATE already is; PostgreSQL takes a transaction-scoped advisory lock.
+ * SQLite begins a transaction deferred: one that reads, then writes after another process
+ * (the CLI beside a server) wrote in between, fails with SQLITE_BUSY_SNAPSHOT instead of
+ * waiting. So every transaction's first statement is a write that changes nothing: it takes
+ * the write lock, waiting up to the busy timeout, before anything is read. The statement
+ * names knex's migration lock table, which exists from the first migration on; before it
+ * does (a new database), only the migrator writes, and it retries when it loses a race.
+ */
+function writeFirst(knex: Knex): Knex {
+  const begin = knex.transaction.bind(knex) as (container?: unknown, config?: unknown) => Promise<unknown>;
+  const lock = async (trx: Knex.Transaction) => {
+    try {
+      await trx.raw(TAKE_WRITE_LOCK);
+    } catch (error) {
+      if (!/no such table/.test((error as Error).message)) throw error;
+    }
+  };
+  Object.defineProperty(knex, 'transaction', {
+    configurable: true,
+    value(container?: unknown, config?: unknown) {
+      if (typeof container === 'function') {
+        return begin(async (trx: Knex.Transaction) => {
+          await lock(trx);
+          return (container as (trx: Knex.Transaction) => unknown)(trx);
+        }, config);
+      }
+      return begin(container, config).then(async (trx) => {
+        await lock(trx as Knex.Transaction);
+        return trx;
+      });
+    },
+  });
+  return knex;
+}
+
+const TAKE_WRITE_LOCK = 'UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 0';
+
+/**
+ * Makes the calling transaction the only one changing the schema: SQLite takes the write
+ * lock; PostgreSQL takes a transaction-scoped advisory lock.
  */
 export async function serializeSchemaChanges(trx: Knex.Transaction): Promise<void> {
   if (dialectOf(trx) === 'postgres') await trx.raw('SELECT pg_advisory_xact_lock(?)', [SCHEMA_LOCK_KEY]);
+  // On a new database the lock table of writeFirst does not exist yet: write the header instead.
+  else await trx.raw('PRAGMA user_version = 0');
 }
 
 // An arbitrary constant naming Dana's schema lock among PostgreSQL advisory locks.
@@ -156,12 +220,6 @@ export function databaseErrorCode(error: unknown): string | undefined {
   const found = code ?? nativeError?.code;
   return typeof found === 'string' ? found : undefined;
 }
-
-export function isUniqueViolation(error: unknown): boolean {
-  const code = databaseErrorCode(error);
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}
-
 
 /** Sets what every SQLite connection needs, the moment it opens. */
 function configureConnection(connection: SqliteConnection): void {
@@ -190,169 +248,56 @@ function enableWal(connection: SqliteConnection): void {
 }
 
 /**
- * The one connection of a process to a SQLite file, lent to one query or transaction at a
- * time. better-sqlite3 is synchronous, so a pool of one needs no more than this: a queue,
- * without the timers and bookkeeping of a general-purpose pool on every query.
- */
-class ConnectionGate {
-  private isLent = false;
-  private readonly waiting: Array<(connection: SqliteConnection) => void> = [];
-
-  constructor(private connection: SqliteConnection | undefined) {}
-
-  acquire(): Promise<SqliteConnection> {
-    const { connection } = this;
-    if (!connection) return Promise.reject(new Error('The database is closed'));
-    if (!this.isLent) {
-      this.isLent = true;
-      return Promise.resolve(connection);
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  /**
-   * Runs synchronous work on the connection: right away when nobody holds it (no queue, no
-   * awaits), otherwise after whoever does (a transaction) gives it back.
-   */
-  run<T>(work: (connection: SqliteConnection) => T): Promise<T> {
-    if (this.connection && !this.isLent) {
-      try {
-        return Promise.resolve(work(this.connection));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.acquire().then((connection) => {
-      try {
-        return work(connection);
-      } finally {
-        this.release(connection);
-      }
-    });
-  }
-
-  release(connection: SqliteConnection): void {
-    const next = this.waiting.shift();
-    if (next) next(connection);
-    else this.isLent = false;
-  }
-
-  async destroy(): Promise<void> {
-    const { connection } = this;
-    this.connection = undefined;
-    connection?.close();
-  }
-}
-
-/**
- * Single statements by SQL text (with `?` placeholders, portable across dialects) for the
- * hot paths (lookups, lists, one-row inserts with RETURNING): on SQLite a cached prepared
- * statement runs directly on the connection, without a query builder or a pool round trip
- * in between. Anything that needs a transaction goes through knex and the models.
+ * Read statements by SQL text (with `?` placeholders, portable across dialects) for the hot
+ * paths (lookups, lists): on SQLite a cached prepared statement runs on the reader, without
+ * a query builder or a pool in between, and never behind a write. Writes go through knex.
  */
 export interface SqlRunner {
   all<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
   first<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T | undefined>;
 }
 
-function postgresRunner(knex: Knex): SqlRunner {
+/** knex's raw queries: PostgreSQL's pool, or the writer of an in-memory SQLite database. */
+function knexRunner(knexOf: () => Knex): SqlRunner {
+  const rows = async (sql: string, bindings: readonly unknown[]) => {
+    const result = await knexOf().raw(sql, bindings as Knex.RawBinding[]);
+    return (Array.isArray(result) ? result : result.rows) as unknown[];
+  };
   return {
-    all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows as T[],
-    first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await knex.raw(sql, bindings as Knex.RawBinding[])).rows[0] as T | undefined,
+    all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await rows(sql, bindings)) as T[],
+    first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await rows(sql, bindings))[0] as T | undefined,
   };
 }
 
-function sqliteRunner(gate: ConnectionGate): SqlRunner {
+function readerRunner(connection: SqliteConnection): SqlRunner {
+  const run = <T>(work: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   return {
-    all: <T>(sql: string, bindings: readonly unknown[] = []) => gate.run((connection) => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
-    first: <T>(sql: string, bindings: readonly unknown[] = []) => gate.run((connection) => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
+    all: <T>(sql: string, bindings: readonly unknown[] = []) => run(() => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
+    first: <T>(sql: string, bindings: readonly unknown[] = []) => run(() => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
   };
 }
 
 interface SqliteStatement {
-  reader: boolean;
   all(bindings: unknown[]): unknown[];
   get(bindings: unknown[]): unknown;
-  run(bindings: unknown[]): { lastInsertRowid: number | bigint; changes: number };
 }
 interface SqliteConnection {
   pragma(source: string): unknown;
   close(): void;
   prepare(sql: string): SqliteStatement;
-  __danaStatements?: Map<string, SqliteStatement>;
-}
-interface QueryObject {
-  sql: string;
-  bindings?: unknown[];
-  response?: unknown;
-  context?: unknown;
 }
 
-let sqliteClientClass: typeof Knex.Client | undefined;
-
-/**
- * knex's better-sqlite3 client with two changes:
- * - transactions start with BEGIN IMMEDIATE, so a transaction that reads before it writes
- *   waits for the write lock (busy timeout) instead of failing with SQLITE_BUSY when
- *   another process (the CLI beside a server) wrote in between;
- * - prepared statements are cached per connection instead of re-prepared on every query;
- * - its single connection is lent through a ConnectionGate instead of a general pool.
- */
-function sqliteClient(): typeof Knex.Client {
-  if (sqliteClientClass) return sqliteClientClass;
-  // knex's internals are plain CommonJS classes without typings.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  type AnyClass = new (...args: any[]) => any;
-  const BetterSqliteClient: AnyClass = require('knex/lib/dialects/better-sqlite3/index.js');
-  const SqliteTransaction: AnyClass = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction.js');
-
-  class ImmediateTransaction extends SqliteTransaction {
-    begin(connection: SqliteConnection) {
-      return this.query(connection, 'BEGIN IMMEDIATE;');
-    }
-  }
-
-  class DanaSqliteClient extends BetterSqliteClient {
-    declare pool: ConnectionGate | undefined;
-
-    initializePool() {
-      this.pool = (this.config as { danaGate: ConnectionGate }).danaGate;
-    }
-
-    acquireConnection(): Promise<SqliteConnection> {
-      if (!this.pool) return Promise.reject(new Error('The database is closed'));
-      return this.pool.acquire();
-    }
-
-    releaseConnection(connection: SqliteConnection): Promise<void> {
-      this.pool?.release(connection);
-      return Promise.resolve();
-    }
-
-    transaction(container: unknown, config: unknown, outerTx: unknown) {
-      return new ImmediateTransaction(this, container, config, outerTx);
-    }
-
-    async _query(connection: SqliteConnection, obj: QueryObject) {
-      if (!obj.sql) throw new Error('The query is empty');
-      const statement = cachedStatement(connection, obj.sql);
-      const bindings = this._formatBindings(obj.bindings);
-      if (statement.reader) {
-        obj.response = statement.all(bindings);
-        return obj;
-      }
-      const response = statement.run(bindings);
-      obj.response = response;
-      obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
-      return obj;
-    }
-  }
-  sqliteClientClass = DanaSqliteClient as unknown as typeof Knex.Client;
-  return sqliteClientClass;
-}
+const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
 function cachedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
-  const cache = (connection.__danaStatements ??= new Map());
+  let cache = statementCaches.get(connection);
+  if (!cache) statementCaches.set(connection, (cache = new Map()));
   let statement = cache.get(sql);
   if (!statement) {
     statement = connection.prepare(sql);

@@ -100,6 +100,6 @@ async function prepareBookkeeping(knex: Knex): Promise<void> {
 function isMigrationRace(error: unknown): boolean {
   const { name, code, message } = error as { name?: string; code?: string; message?: string };
   if (name === 'MigrationLocked') return true;
-  if (code === 'SQLITE_BUSY' || code === '42P07' || code === '23505') return true;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === '42P07' || code === '23505') return true;
   return /already exists|is locked/i.test(message ?? '');
 }

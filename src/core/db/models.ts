@@ -1,23 +1,25 @@
-// Objection models: what each table is, how rows relate, how timestamps and JSON columns
-// are written and read. Queries live in the services. The classes are defined the first
-// time a context needs them (its first write), so commands that only read never load
-// objection (CommonJS, hence the synchronous require).
+// Objection models, one per table of tables.ts and made from it: JSON columns, timestamps
+// and the types a row is read back in come from the resource's schema. Queries live in the
+// services. The classes are defined the first time a context writes, so commands that only
+// read never load objection (CommonJS, hence the synchronous require).
 import { createRequire } from 'node:module';
 import type { ModelOptions, Pojo, QueryContext } from 'objection';
 import type { Knex } from 'knex';
-import { isoTimestamp, nextTimestamp, toAgent, toConversation, toDocument, toMessage, toTopic } from './rows.js';
+import { writing } from '../errors.js';
+import { nextTimestamp, TABLES, type Table } from './tables.js';
 
 const require = createRequire(import.meta.url);
 
 export type TextStatus = 'pending' | 'indexed' | 'failed';
 
-function defineModels() {
+function defineBase() {
   const { Model } = require('objection') as typeof import('objection');
 
-  class BaseModel extends Model {
+  class TableModel extends Model {
     id!: number;
     created_at!: string;
     updated_at!: string;
+    [column: string]: unknown;
 
     override $beforeInsert(_context: QueryContext): void {
       this.created_at = nextTimestamp();
@@ -25,128 +27,67 @@ function defineModels() {
     }
 
     override $beforeUpdate(options: ModelOptions, _context: QueryContext): void {
-      const previous = (options.old as BaseModel | undefined)?.updated_at;
+      const previous = (options.old as TableModel | undefined)?.updated_at;
       this.updated_at = nextTimestamp(previous);
     }
-
-    override $parseDatabaseJson(json: Pojo): Pojo {
-      const parsed = super.$parseDatabaseJson(json);
-      if ('created_at' in parsed) parsed.created_at = isoTimestamp(parsed.created_at);
-      if ('updated_at' in parsed) parsed.updated_at = isoTimestamp(parsed.updated_at);
-      return parsed;
-    }
   }
 
-  class AgentModel extends BaseModel {
-    static override tableName = 'agents';
-    static override jsonAttributes = ['config'];
-    name!: string;
-    description!: string;
-    config!: Record<string, unknown>;
-
-    static override relationMappings = () => ({
-      documents: { relation: Model.HasManyRelation, modelClass: DocumentModel, join: { from: 'agents.id', to: 'documents.agent_id' } },
-      conversations: { relation: Model.HasManyRelation, modelClass: ConversationModel, join: { from: 'agents.id', to: 'conversations.agent_id' } },
-    });
-
-    toApi() {
-      return toAgent(this as unknown as Record<string, unknown>);
-    }
-  }
-
-  class TopicModel extends BaseModel {
-    static override tableName = 'topics';
-    name!: string;
-    description!: string;
-
-    static override relationMappings = () => ({
-      documents: { relation: Model.HasManyRelation, modelClass: DocumentModel, join: { from: 'topics.id', to: 'documents.topic_id' } },
-    });
-
-    toApi() {
-      return toTopic(this as unknown as Record<string, unknown>);
-    }
-  }
-
-  class DocumentModel extends BaseModel {
-    static override tableName = 'documents';
-    filename!: string;
-    original_filename!: string;
-    /** Relative to the upload folder; never sent to clients. */
-    file_path!: string;
-    file_size!: number;
-    mime_type!: string;
-    sha256!: string;
-    topic_id!: number | null;
-    agent_id!: number | null;
-    /** pending (not read yet), indexed (searchable, possibly no text at all), or failed (see text_error). */
-    text_status!: TextStatus;
-    text_error!: string | null;
-
-    static override relationMappings = () => ({
-      topic: { relation: Model.BelongsToOneRelation, modelClass: TopicModel, join: { from: 'documents.topic_id', to: 'topics.id' } },
-      agent: { relation: Model.BelongsToOneRelation, modelClass: AgentModel, join: { from: 'documents.agent_id', to: 'agents.id' } },
-    });
-
-    toApi() {
-      return toDocument(this as unknown as Record<string, unknown>);
-    }
-  }
-
-  class ConversationModel extends BaseModel {
-    static override tableName = 'conversations';
-    title!: string;
-    agent_id!: number | null;
-
-    static override relationMappings = () => ({
-      agent: { relation: Model.BelongsToOneRelation, modelClass: AgentModel, join: { from: 'conversations.agent_id', to: 'agents.id' } },
-      messages: { relation: Model.HasManyRelation, modelClass: MessageModel, join: { from: 'conversations.id', to: 'messages.conversation_id' } },
-    });
-
-    toApi() {
-      return toConversation(this as unknown as Record<string, unknown>);
-    }
-  }
-
-  class MessageModel extends BaseModel {
-    static override tableName = 'messages';
-    static override jsonAttributes = ['sources'];
-    conversation_id!: number;
-    sender!: string;
-    content!: string;
-    sources!: Array<Record<string, unknown>> | null;
-
-    static override relationMappings = () => ({
-      conversation: { relation: Model.BelongsToOneRelation, modelClass: ConversationModel, join: { from: 'messages.conversation_id', to: 'conversations.id' } },
-    });
-
-    toApi() {
-      return toMessage(this as unknown as Record<string, unknown>);
-    }
-  }
-
-  return { AgentModel, TopicModel, DocumentModel, ConversationModel, MessageModel };
+  return TableModel;
 }
 
-let classes: ReturnType<typeof defineModels> | undefined;
+let Base: ReturnType<typeof defineBase> | undefined;
 
-/** The models bound to one context's knex instance (no global `Model.knex()`). */
-export function bindModels(knex: Knex) {
-  classes ??= defineModels();
-  return {
-    Agent: classes.AgentModel.bindKnex(knex),
-    Topic: classes.TopicModel.bindKnex(knex),
-    Document: classes.DocumentModel.bindKnex(knex),
-    Conversation: classes.ConversationModel.bindKnex(knex),
-    Message: classes.MessageModel.bindKnex(knex),
+/** The model class of a table, made from its definition (any table, tests' own included). */
+export function modelOf<T>(table: Table<T>) {
+  Base ??= defineBase();
+  return class extends Base {
+    static override tableName = table.name;
+    static override jsonAttributes = [...table.jsonColumns];
+
+    override $parseDatabaseJson(json: Pojo): Pojo {
+      return table.parse(super.$parseDatabaseJson(json));
+    }
+
+    toApi(): T {
+      return table.toApi(this as Record<string, unknown>);
+    }
+
+    /** Inserts validated values as they are and returns the row as stored, defaults included. */
+    static async insertRow(values: object, db?: Knex): Promise<T> {
+      const row = await writing(values, async () => this.query(db).insertAndFetch(values as never));
+      return (row as unknown as { toApi(): T }).toApi();
+    }
+
+    /** Changes the columns given, in `db`'s transaction; the row as stored after. */
+    async patchRow(changes: object, db: Knex): Promise<T> {
+      const row = await writing(changes, async () => this.$query(db).patchAndFetch(changes as never));
+      return (row as unknown as { toApi(): T }).toApi();
+    }
   };
 }
 
-export type Models = ReturnType<typeof bindModels>;
+function defineModels() {
+  return {
+    Agent: modelOf(TABLES.agents),
+    Topic: modelOf(TABLES.topics),
+    Document: modelOf(TABLES.documents),
+    Conversation: modelOf(TABLES.conversations),
+    Message: modelOf(TABLES.messages),
+  };
+}
+
 type Classes = ReturnType<typeof defineModels>;
-export type AgentModel = InstanceType<Classes['AgentModel']>;
-export type TopicModel = InstanceType<Classes['TopicModel']>;
-export type DocumentModel = InstanceType<Classes['DocumentModel']>;
-export type ConversationModel = InstanceType<Classes['ConversationModel']>;
-export type MessageModel = InstanceType<Classes['MessageModel']>;
-export type BaseModel = AgentModel | TopicModel | DocumentModel | ConversationModel | MessageModel;
+let classes: Classes | undefined;
+
+/** The models bound to one context's knex instance (no global `Model.knex()`). */
+export function bindModels(knex: Knex): Classes {
+  classes ??= defineModels();
+  const bound = {} as Record<string, unknown>;
+  for (const [name, model] of Object.entries(classes)) bound[name] = model.bindKnex(knex);
+  return bound as Classes;
+}
+
+export type Models = Classes;
+export type DocumentModel = InstanceType<Classes['Document']>;
+export type MessageModel = InstanceType<Classes['Message']>;
+export type DataModel = InstanceType<Classes[keyof Classes]>;

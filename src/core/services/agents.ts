@@ -8,10 +8,10 @@ import {
   ListQuerySchema,
   type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
 } from '../schemas.js';
-import { deleted, findOr404, insertRow, readById, readPage, trimFields, type ServiceDeps } from './support.js';
+import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 import type { ProviderService } from './providers.js';
 import type { ChatRegistry } from '../chat/registry.js';
-import { nextTimestamp, toAgent } from '../db/rows.js';
+import { TABLES } from '../db/tables.js';
 
 /** Keys that would let whoever writes a config choose where a key is sent. */
 const ENDPOINT_KEYS = ['base_url', 'api_key_env'];
@@ -21,19 +21,17 @@ export class AgentService {
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, 'agents', {}, paging, toAgent);
+    return readPage(this.deps.sql, TABLES.agents, {}, paging);
   }
 
   async get(id: number): Promise<Agent> {
-    return readById(this.deps.sql, 'agents', id, 'Agent', toAgent);
+    return readById(this.deps.sql, TABLES.agents, id);
   }
 
   async create(input: unknown): Promise<Agent> {
     const data = validateBody<AgentCreate>(this.deps.registry.agentSchemas.create, trimFields(input, ['name']));
     await this.checkConfig(data.config);
-    const now = nextTimestamp();
-    const values = { name: data.name, description: data.description, config: JSON.stringify(data.config), created_at: now, updated_at: now };
-    return toAgent(await insertRow(this.deps.sql, 'agents', values));
+    return this.deps.models.Agent.insertRow(data);
   }
 
   /**
@@ -46,7 +44,7 @@ export class AgentService {
     else await this.checkProvider((await this.get(id)).config.provider);
     return this.deps.knex.transaction(async (trx) => {
       const agent = await findOr404(this.deps.models.Agent.query(trx).findById(id), 'Agent');
-      return (await agent.$query(trx).patchAndFetch(changes)).toApi();
+      return agent.patchRow(changes, trx);
     });
   }
 

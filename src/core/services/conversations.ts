@@ -1,24 +1,25 @@
 // Conversations: a title, optionally an agent, and their messages.
 import { NotFoundError } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
-import { toConversation, toMessage } from '../db/rows.js';
+import { TABLES } from '../db/tables.js';
 import {
   ConversationCreateSchema, ConversationListQuerySchema, ConversationUpdateSchema,
   type Conversation, type ConversationCreate, type ConversationListQuery, type ConversationUpdate,
   type ConversationWithMessages, type Deleted, type Message, type Page,
 } from '../schemas.js';
-import { assertReferenceExists, deleted, findOr404, readById, readPage, type ServiceDeps } from './support.js';
+import { assertReferenceExists, deleted, findOr404,  readById, readPage, type ServiceDeps } from './support.js';
 
 export const MESSAGES_IN_CONVERSATION = 1000;
 // Messages read from the database at once while a conversation is streamed.
 const MESSAGES_PER_READ = 50;
+const pageOfMessages = `SELECT ${TABLES.messages.columns.join(', ')} FROM messages WHERE conversation_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`;
 
 export class ConversationService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Conversation>> {
     const { skip, limit, agent_id } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
-    return readPage(this.deps.sql, 'conversations', { agent_id }, { skip, limit }, toConversation);
+    return readPage(this.deps.sql, TABLES.conversations, { agent_id }, { skip, limit });
   }
 
   /**
@@ -39,7 +40,7 @@ export class ConversationService {
    */
   async read(id: number): Promise<{ conversation: Conversation; messages: AsyncIterable<Message> }> {
     const { sql } = this.deps;
-    const conversation = await readById(sql, 'conversations', id, 'Conversation', toConversation);
+    const conversation = await readById(sql, TABLES.conversations, id);
     // The window is fixed now: messages added while it is read belong to a later GET.
     const bounds = await sql.first<{ first_id: number | null; last_id: number | null }>(
       `SELECT (SELECT id FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${MESSAGES_IN_CONVERSATION - 1}) AS first_id,
@@ -50,9 +51,9 @@ export class ConversationService {
       let after = Number(bounds?.first_id ?? 1) - 1;
       const last = Number(bounds?.last_id ?? 0);
       while (after < last) {
-        const page = await sql.all('SELECT * FROM messages WHERE conversation_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?', [id, after, last, MESSAGES_PER_READ]);
+        const page = await sql.all(pageOfMessages, [id, after, last, MESSAGES_PER_READ]);
         if (!page.length) return;
-        for (const row of page) yield toMessage(row);
+        for (const row of page) yield TABLES.messages.toApi(row);
         after = Number(page[page.length - 1].id);
       }
     }
@@ -62,8 +63,8 @@ export class ConversationService {
   async create(input: unknown): Promise<Conversation> {
     const data = validateBody<ConversationCreate>(ConversationCreateSchema, input);
     return this.deps.knex.transaction(async (trx) => {
-      await assertReferenceExists(trx, 'agents', data.agent_id, ['body', 'agent_id'], 'Agent');
-      return (await this.deps.models.Conversation.query(trx).insert({ agent_id: null, ...data })).toApi();
+      await assertReferenceExists(trx, TABLES.agents, data.agent_id, ['body', 'agent_id']);
+      return this.deps.models.Conversation.insertRow(data, trx);
     });
   }
 
@@ -71,8 +72,8 @@ export class ConversationService {
     const changes = validateBody<ConversationUpdate>(ConversationUpdateSchema, input);
     return this.deps.knex.transaction(async (trx) => {
       const conversation = await findOr404(this.deps.models.Conversation.query(trx).findById(id), 'Conversation');
-      await assertReferenceExists(trx, 'agents', changes.agent_id, ['body', 'agent_id'], 'Agent');
-      return (await conversation.$query(trx).patchAndFetch(changes)).toApi();
+      await assertReferenceExists(trx, TABLES.agents, changes.agent_id, ['body', 'agent_id']);
+      return conversation.patchRow(changes, trx);
     });
   }
 

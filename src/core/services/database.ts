@@ -46,7 +46,7 @@ export class DatabaseService {
   constructor(private readonly deps: ServiceDeps & { config: DanaConfig }) {}
 
   async status(): Promise<DatabaseStatus> {
-    const { knex, config } = this.deps;
+    const { config } = this.deps;
     const migrations = await migrationState(this.deps.sql);
     const counts: DatabaseStatus['counts'] = {};
     if (migrations.pending.length === 0) {
@@ -55,7 +55,8 @@ export class DatabaseService {
         counts[table] = Number(row?.total ?? 0);
       }
     }
-    return { backend: dialectOf(knex), location: describeDatabase(config.database), upload_dir: config.uploadDir, migrations, counts };
+    // From the settings, not knex: a status needs no more than the reads above.
+    return { backend: config.database.client, location: describeDatabase(config.database), upload_dir: config.uploadDir, migrations, counts };
   }
 
   /** Applies pending migrations: their names, and what they changed that users should know of. */

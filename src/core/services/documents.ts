@@ -19,8 +19,8 @@ import {
 import type { DocumentModel, TextStatus } from '../db/models.js';
 import { scopeClause, type SearchScope } from '../search/index.js';
 import { TextError, TextExtractor } from '../text/extract.js';
-import { toDocument } from '../db/rows.js';
-import { assertReferenceExists, deleted, findOr404, readById, readPage, type Db, type ServiceDeps } from './support.js';
+import { TABLES } from '../db/tables.js';
+import { assertReferenceExists, deleted, findOr404,  readById, readPage, readRow, type Db, type ServiceDeps } from './support.js';
 
 export interface ReindexResult {
   id: number;
@@ -71,11 +71,11 @@ export class DocumentService {
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
     const { skip, limit, topic_id, agent_id, sha256 } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
-    return readPage(this.deps.sql, 'documents', { topic_id, agent_id, sha256: sha256?.toLowerCase() }, { skip, limit }, toDocument);
+    return readPage(this.deps.sql, TABLES.documents, { topic_id, agent_id, sha256: sha256?.toLowerCase() }, { skip, limit });
   }
 
   async get(id: number): Promise<Document> {
-    return readById(this.deps.sql, 'documents', id, 'Document', toDocument);
+    return readById(this.deps.sql, TABLES.documents, id);
   }
 
   /**
@@ -130,7 +130,7 @@ export class DocumentService {
     // process starting meanwhile that this file is being worked on (see recover). Should
     // this be cut short (a crash), the document stays "pending" until the next start.
     try {
-      const { status, error } = await this.indexText(document.id, document.file_path);
+      const { status, error } = await this.indexText(document.id, document.file_path as string);
       return { ...document.toApi(), text_status: status, text_error: error };
     } catch {
       return document.toApi();
@@ -158,7 +158,7 @@ export class DocumentService {
     return this.deps.knex.transaction(async (trx) => {
       const document = await this.find(id, trx);
       await this.assertReferences(trx, changes, 'body');
-      return (await document.$query(trx).patchAndFetch(changes)).toApi();
+      return document.patchRow(changes, trx);
     });
   }
 
@@ -168,7 +168,7 @@ export class DocumentService {
    */
   async reindex(ids?: number[], onProgress?: (done: number, total: number) => void): Promise<ReindexResult[]> {
     const documents = ids?.length
-      ? await Promise.all(ids.map((id) => readById(this.deps.sql, 'documents', id, 'Document', storedFile)))
+      ? await Promise.all(ids.map(async (id) => storedFile(await readRow(this.deps.sql, TABLES.documents, { id }))))
       : (await this.deps.sql.all('SELECT id, file_path, original_filename FROM documents ORDER BY id')).map(storedFile);
     const results: ReindexResult[] = [];
     for (const [i, document] of documents.entries()) {
@@ -279,7 +279,7 @@ export class DocumentService {
   async delete(id: number): Promise<Deleted> {
     const { files, models } = this.deps;
     const document = await this.find(id);
-    const removal = await files.prepareRemoval(document.file_path);
+    const removal = await files.prepareRemoval(document.file_path as string);
     const deleteRow = async () => {
       if (!(await models.Document.query().deleteById(id))) throw new NotFoundError('Document not found');
     };
@@ -302,19 +302,18 @@ export class DocumentService {
   }
 
   async download(id: number): Promise<DocumentDownload> {
-    const row = await this.deps.sql.first<Record<string, unknown>>('SELECT * FROM documents WHERE id = ?', [id]);
-    if (!row) throw new NotFoundError('Document not found');
+    const row = await readRow(this.deps.sql, TABLES.documents, { id });
     const { stream, size } = await this.deps.files.open(row.file_path as string);
-    return { document: toDocument(row), stream, size };
+    return { document: TABLES.documents.toApi(row), stream, size };
   }
 
   private find(id: number, db?: Db): Promise<DocumentModel> {
-    return findOr404(this.deps.models.Document.query(db).findById(id), 'Document');
+    return findOr404(this.deps.models.Document.query(db).findById(id), TABLES.documents.label);
   }
 
   private async assertReferences(db: Db, fields: { topic_id?: number | null; agent_id?: number | null }, where: 'form' | 'body') {
-    await assertReferenceExists(db, 'topics', fields.topic_id, [where, 'topic_id'], 'Topic');
-    await assertReferenceExists(db, 'agents', fields.agent_id, [where, 'agent_id'], 'Agent');
+    await assertReferenceExists(db, TABLES.topics, fields.topic_id, [where, 'topic_id']);
+    await assertReferenceExists(db, TABLES.agents, fields.agent_id, [where, 'agent_id']);
   }
 }
 

@@ -3,27 +3,25 @@
 import { NotFoundError } from '../errors.js';
 import type { MessageModel } from '../db/models.js';
 import { validateBody, validateText } from '../validation.js';
-import { toMessage } from '../db/rows.js';
+import { TABLES } from '../db/tables.js';
 import {
   ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
   type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page, type Source,
 } from '../schemas.js';
-import { deleted, findOr404, readPage, type Db, type ServiceDeps } from './support.js';
+import { deleted, findOr404,  readById, readOne, readPage, type Db, type ServiceDeps } from './support.js';
 
 export class MessageService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(conversationId: number, query: Record<string, unknown> = {}): Promise<Page<Message>> {
     const paging = validateText<ListQuery>(ListQuerySchema, query);
-    await this.assertConversationExists(conversationId);
-    return readPage(this.deps.sql, 'messages', { conversation_id: conversationId }, paging, toMessage);
+    await readById(this.deps.sql, TABLES.conversations, conversationId);
+    return readPage(this.deps.sql, TABLES.messages, { conversation_id: conversationId }, paging);
   }
 
   async get(conversationId: number, id: number): Promise<Message> {
-    await this.assertConversationExists(conversationId);
-    const row = await this.deps.sql.first('SELECT * FROM messages WHERE id = ? AND conversation_id = ?', [id, conversationId]);
-    if (!row) throw new NotFoundError('Message not found');
-    return toMessage(row);
+    await readById(this.deps.sql, TABLES.conversations, conversationId);
+    return readOne(this.deps.sql, TABLES.messages, { id, conversation_id: conversationId });
   }
 
   /** Adds a message and bumps its conversation's `updated_at`, together. */
@@ -40,7 +38,7 @@ export class MessageService {
     const conversation = await this.requireConversation(conversationId, trx);
     const stored: Message[] = [];
     for (const message of messages) {
-      stored.push((await this.deps.models.Message.query(trx).insert({ conversation_id: conversationId, ...message })).toApi());
+      stored.push(await this.deps.models.Message.insertRow({ conversation_id: conversationId, ...message }, trx));
     }
     // An empty patch: the model's update hook advances updated_at past its previous value.
     if (stored.length) await conversation.$query(trx).patch({});
@@ -52,7 +50,7 @@ export class MessageService {
     return this.deps.knex.transaction(async (trx) => {
       await this.requireConversation(conversationId, trx);
       const message = await this.find(conversationId, id, trx);
-      return (await message.$query(trx).patchAndFetch(changes)).toApi();
+      return message.patchRow(changes, trx);
     });
   }
 
@@ -65,13 +63,8 @@ export class MessageService {
     });
   }
 
-  private async assertConversationExists(conversationId: number): Promise<void> {
-    const row = await this.deps.sql.first('SELECT id FROM conversations WHERE id = ?', [conversationId]);
-    if (!row) throw new NotFoundError('Conversation not found');
-  }
-
   private requireConversation(conversationId: number, db?: Db) {
-    return findOr404(this.deps.models.Conversation.query(db).findById(conversationId), 'Conversation');
+    return findOr404(this.deps.models.Conversation.query(db).findById(conversationId), TABLES.conversations.label);
   }
 
   private find(conversationId: number, id: number, db?: Db): Promise<MessageModel> {

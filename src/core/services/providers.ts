@@ -3,8 +3,7 @@
 // the database on every use, so a running server sees a change at once. The runners bring
 // the built-in ones, which cannot be removed: "local" (the offline runner) and "openai".
 import { ConflictError, NotFoundError, RunnerError, ValidationError } from '../errors.js';
-import { isUniqueViolation } from '../db/dialects.js';
-import { nextTimestamp } from '../db/rows.js';
+import { nextTimestamp } from '../db/tables.js';
 import { validateBody, validateText } from '../validation.js';
 import {
   ListQuerySchema, ProviderInputSchema,
@@ -12,6 +11,7 @@ import {
 } from '../schemas.js';
 import type { ChatRegistry } from '../chat/registry.js';
 import type { ServiceDeps } from './support.js';
+import { writing } from '../errors.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -84,18 +84,15 @@ export class ProviderService {
     if (data.base_url === undefined) throw ValidationError.field(['body', 'base_url'], 'Field required', 'missing');
     checkBaseUrl(data.base_url);
     const now = nextTimestamp();
-    try {
-      await this.deps.knex.transaction(async (trx) => {
+    await writing(data, () =>
+      this.deps.knex.transaction(async (trx) => {
         if (data.is_default) await trx('providers').update({ is_default: false });
         await trx('providers').insert({
           name: data.name, base_url: data.base_url, api_key_env: data.api_key_env ?? null, model: data.model ?? null,
           is_default: data.is_default ?? false, created_at: now, updated_at: now,
         });
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`Provider "${data.name}" already exists`);
-      throw error;
-    }
+      }),
+    );
     return this.get(data.name);
   }
 

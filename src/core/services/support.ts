@@ -5,7 +5,8 @@ import type { QueryBuilder } from 'objection';
 import type { FileStore } from '../files.js';
 import type { PassageIndex } from '../search/index.js';
 import { dialectOf, type SqlRunner } from '../db/dialects.js';
-import type { BaseModel, Models } from '../db/models.js';
+import type { DataModel, Models } from '../db/models.js';
+import type { Table } from '../db/tables.js';
 import { NotFoundError, ValidationError, type Loc } from '../errors.js';
 import type { Page } from '../schemas.js';
 
@@ -14,7 +15,7 @@ export interface ServiceDeps {
   models: Models;
   files: FileStore;
   index: PassageIndex;
-  /** Single statements by SQL text: the fast path for lookups, lists and simple inserts. */
+  /** Read statements by SQL text: the fast path for lookups and lists, never behind a write. */
   sql: SqlRunner;
 }
 
@@ -27,61 +28,59 @@ export type Db = Knex | Knex.Transaction;
  */
 export async function readPage<T>(
   sql: SqlRunner,
-  table: string,
+  table: Table<T>,
   filters: Record<string, number | string | undefined>,
   paging: { skip: number; limit: number },
-  toApi: (row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const given = Object.entries(filters).filter(([, value]) => value !== undefined);
-  const where = given.length ? `WHERE ${given.map(([column]) => `${column} = ?`).join(' AND ')}` : '';
-  const values = given.map(([, value]) => value);
-  const counted = await sql.first<{ total: number | string }>(`SELECT COUNT(*) AS total FROM ${table} ${where}`, values);
+  const { where, values } = whereClause(filters);
+  const counted = await sql.first<{ total: number | string }>(`SELECT COUNT(*) AS total FROM ${table.name} ${where}`, values);
   const total = Number(counted?.total ?? 0);
   const rows = total > paging.skip
-    ? await sql.all<Record<string, unknown>>(`SELECT * FROM ${table} ${where} ORDER BY id LIMIT ? OFFSET ?`, [...values, paging.limit, paging.skip])
+    ? await sql.all<Record<string, unknown>>(`SELECT ${table.columns.join(', ')} FROM ${table.name} ${where} ORDER BY id LIMIT ? OFFSET ?`, [...values, paging.limit, paging.skip])
     : [];
-  return { items: rows.map(toApi), total };
+  return { items: rows.map(table.toApi), total };
 }
 
-/** Inserts one row and returns it as stored (RETURNING works on both SQLite and PostgreSQL). */
-export async function insertRow(sql: SqlRunner, table: string, values: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const columns = Object.keys(values);
-  const row = await sql.first(
-    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING *`,
-    Object.values(values),
-  );
-  if (!row) throw new Error(`INSERT INTO ${table} returned no row`);
+/** The row matching `filters` (an id, say), as the API shows it, or NotFoundError("<Label> not found"). */
+export async function readOne<T>(sql: SqlRunner, table: Table<T>, filters: Record<string, number | string>): Promise<T> {
+  return table.toApi(await readRow(sql, table, filters));
+}
+
+/** The same row as stored, private columns included. */
+export async function readRow(sql: SqlRunner, table: Table<unknown>, filters: Record<string, number | string>): Promise<Record<string, unknown>> {
+  const { where, values } = whereClause(filters);
+  const row = await sql.first<Record<string, unknown>>(`SELECT ${table.columns.join(', ')} FROM ${table.name} ${where}`, values);
+  if (!row) throw new NotFoundError(`${table.label} not found`);
   return row;
 }
 
-/** One row by id, as the API shows it, or NotFoundError("<Label> not found"). */
-export async function readById<T>(sql: SqlRunner, table: string, id: number, label: string, toApi: (row: Record<string, unknown>) => T): Promise<T> {
-  const row = await sql.first<Record<string, unknown>>(`SELECT * FROM ${table} WHERE id = ?`, [id]);
-  if (!row) throw new NotFoundError(`${label} not found`);
-  return toApi(row);
+export function readById<T>(sql: SqlRunner, table: Table<T>, id: number): Promise<T> {
+  return readOne(sql, table, { id });
+}
+
+function whereClause(filters: Record<string, number | string | undefined>): { where: string; values: Array<number | string> } {
+  const given = Object.entries(filters).filter((entry): entry is [string, number | string] => entry[1] !== undefined);
+  return {
+    where: given.length ? `WHERE ${given.map(([column]) => `${column} = ?`).join(' AND ')}` : '',
+    values: given.map(([, value]) => value),
+  };
 }
 
 /** The row, or NotFoundError("<Label> not found"). */
-export async function findOr404<M extends BaseModel>(query: QueryBuilder<M, M | undefined>, label: string): Promise<M> {
+export async function findOr404<M extends DataModel>(query: QueryBuilder<M, M | undefined>, label: string): Promise<M> {
   const row = await query;
   if (!row) throw new NotFoundError(`${label} not found`);
   return row;
 }
 
 /** A foreign key given by a client must name an existing row: otherwise 422 on that field. */
-export async function assertReferenceExists(
-  db: Db,
-  table: string,
-  id: number | null | undefined,
-  loc: Loc,
-  label: string,
-): Promise<void> {
+export async function assertReferenceExists(db: Db, table: Table<unknown>, id: number | null | undefined, loc: Loc): Promise<void> {
   if (id === null || id === undefined) return;
   // On PostgreSQL the row is locked until commit, so it cannot be deleted under our insert;
-  // SQLite's BEGIN IMMEDIATE already keeps other writers out.
-  const query = db(table).select('id').where({ id }).first();
+  // on SQLite every transaction holds the write lock from its first statement.
+  const query = db(table.name).select('id').where({ id }).first();
   const row = await (dialectOf(db) === 'postgres' ? query.forShare() : query);
-  if (!row) throw ValidationError.field(loc, `${label} ${id} does not exist`, 'foreign_key');
+  if (!row) throw ValidationError.field(loc, `${table.label} ${id} does not exist`, 'foreign_key');
 }
 
 /** Copies `input` with the string fields named trimmed ("name: stored trimmed"). */

@@ -2,9 +2,11 @@
 // token against the table, so a change made by the CLI applies to a running server at once.
 // Only a token's SHA-256 is stored: the token itself is shown once, at creation.
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { isUniqueViolation, type SqlRunner } from '../db/dialects.js';
-import { isoTimestamp, nextTimestamp } from '../db/rows.js';
+import type { Knex } from 'knex';
+import { NotFoundError, ValidationError, writing } from '../errors.js';
+import type { SqlRunner } from '../db/dialects.js';
+import { isoTimestamp, nextTimestamp } from '../db/tables.js';
+
 
 export interface ApiToken {
   name: string;
@@ -31,21 +33,15 @@ const MAX_NAME_LENGTH = 100;
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class TokenService {
-  constructor(private readonly deps: { sql: SqlRunner }) {}
+  /** Reads through `sql`; `knex` (loaded on first use) writes. */
+  constructor(private readonly deps: { sql: SqlRunner; knex: Knex }) {}
 
   async create(input: { name: string; readOnly?: boolean }): Promise<CreatedToken> {
     const name = validName(input.name);
     const token = TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
     const createdAt = nextTimestamp();
-    try {
-      await this.deps.sql.first(
-        'INSERT INTO api_tokens (name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?) RETURNING id',
-        [name, hashToken(token), input.readOnly ? 1 : 0, createdAt],
-      );
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`Token '${name}' already exists`);
-      throw error;
-    }
+    const row = { name, token_hash: hashToken(token), read_only: Boolean(input.readOnly), created_at: createdAt };
+    await writing(row, () => this.deps.knex('api_tokens').insert(row));
     return { name, read_only: Boolean(input.readOnly), created_at: createdAt, last_used_at: null, token };
   }
 
@@ -55,7 +51,7 @@ export class TokenService {
   }
 
   async revoke(name: string): Promise<{ message: string }> {
-    const removed = await this.deps.sql.first('DELETE FROM api_tokens WHERE name = ? RETURNING id', [name]);
+    const removed = await this.deps.knex('api_tokens').where({ name }).delete();
     if (!removed) throw new NotFoundError(`Token '${name}' not found`);
     return { message: 'Token revoked successfully' };
   }
@@ -74,7 +70,7 @@ export class TokenService {
     if (!row) return undefined;
     const lastUsed = row.last_used_at ? Date.parse(isoTimestamp(row.last_used_at)) : 0;
     if (Date.now() - lastUsed >= LAST_USED_RESOLUTION_MS) {
-      await this.deps.sql.first('UPDATE api_tokens SET last_used_at = ? WHERE id = ? RETURNING id', [nextTimestamp(), row.id]);
+      await this.deps.knex('api_tokens').where({ id: row.id }).update({ last_used_at: nextTimestamp() });
     }
     return { name: String(row.name), readOnly: Boolean(row.read_only) };
   }
