@@ -1,7 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
-import { configFlags, readConfigFlags } from '../../cli/flags.js';
-import { warnUnreadConfigKeys } from '../../cli/agent-config.js';
+import { agentBody, agentFieldFlags, warnUnreadConfigKeys } from '../../cli/agent-config.js';
 
 export default class AgentsCreate extends DanaCommand<typeof AgentsCreate> {
   static override summary = 'Create an agent.';
@@ -15,15 +14,14 @@ export default class AgentsCreate extends DanaCommand<typeof AgentsCreate> {
   ];
   static override flags = {
     name: Flags.string({ description: 'Agent name (1 to 200 characters).', required: true }),
-    description: Flags.string({ description: 'What the agent is for.', default: '' }),
-    ...configFlags,
+    ...agentFieldFlags,
   };
 
   async run() {
     const { services } = await this.openContext();
-    const config = readConfigFlags(this.flags) ?? {};
-    const agent = await services.agents.create({ name: this.flags.name, description: this.flags.description, config });
-    warnUnreadConfigKeys(config, this.io.stderr);
+    const body = { description: '', config: {}, ...agentBody(this.flags) };
+    const agent = await services.agents.create(body);
+    warnUnreadConfigKeys(body.config, this.io.stderr);
     return this.showRecord(agent);
   }
 }

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
-import { configFlags, definedOnly, idArg, readConfigFlags } from '../../cli/flags.js';
-import { warnUnreadConfigKeys } from '../../cli/agent-config.js';
+import { idArg } from '../../cli/flags.js';
+import { agentBody, agentFieldFlags, warnUnreadConfigKeys } from '../../cli/agent-config.js';
 
 export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
   static override summary = 'Change an agent: only the fields given.';
@@ -13,14 +13,13 @@ export default class AgentsUpdate extends DanaCommand<typeof AgentsUpdate> {
   static override args = { id: idArg('Agent') };
   static override flags = {
     name: Flags.string({ description: 'New name.' }),
-    description: Flags.string({ description: 'New description.' }),
-    ...configFlags,
+    ...agentFieldFlags,
   };
 
   async run() {
     const { services } = await this.openContext();
-    const changes = { name: this.flags.name, description: this.flags.description, config: readConfigFlags(this.flags) };
-    const agent = await services.agents.update(this.args.id, definedOnly(changes));
+    const changes = agentBody(this.flags);
+    const agent = await services.agents.update(this.args.id, changes);
     warnUnreadConfigKeys(changes.config, this.io.stderr);
     return this.showRecord(agent);
   }
