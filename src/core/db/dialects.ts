@@ -150,6 +150,7 @@ function openSqliteKnex(filename: string): Knex {
       afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: SqliteConnection) => void) {
         try {
           configureConnection(connection);
+          reusePreparedStatements(connection);
           done(null, connection);
         } catch (error) {
           done(error as Error, connection);
@@ -193,6 +194,17 @@ function writeFirst(knex: Knex): Knex {
     },
   });
   return knex;
+}
+
+/**
+ * knex's client prepares every statement it runs; preparing costs more than running a small
+ * insert. The writer's `prepare` answers from the same cache as the reader's statements, so
+ * each distinct SQL text (a few dozen: knex builds the same text for the same columns) is
+ * prepared once. knex only calls `all` or `run` on a statement, so sharing one is safe.
+ */
+function reusePreparedStatements(connection: SqliteConnection): void {
+  const prepare = connection.prepare.bind(connection);
+  connection.prepare = (sql: string) => cachedStatement(connection, sql, prepare);
 }
 
 const TAKE_WRITE_LOCK = 'UPDATE knex_migrations_lock SET is_locked = is_locked WHERE 0';
@@ -295,12 +307,12 @@ interface SqliteConnection {
 
 const statementCaches = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
-function cachedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
+function cachedStatement(connection: SqliteConnection, sql: string, prepare = (text: string) => connection.prepare(text)): SqliteStatement {
   let cache = statementCaches.get(connection);
   if (!cache) statementCaches.set(connection, (cache = new Map()));
   let statement = cache.get(sql);
   if (!statement) {
-    statement = connection.prepare(sql);
+    statement = prepare(sql);
     if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     cache.set(sql, statement);
   }
