@@ -1,24 +1,39 @@
 // Validation of every input against the schemas of schemas.ts. JSON bodies are checked
 // strictly (no coercion); query strings and form fields arrive as text and are converted.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { ValidationError, type Loc, type ValidationIssue } from './errors.js';
 
 type Schema = { $id: string; properties?: Record<string, unknown> };
 
+const require = createRequire(import.meta.url);
+
 // Two compilers: one that never changes its input, one that converts text to numbers and
 // fills defaults. Checking each schema against the JSON Schema meta-schema would cost every
-// CLI start ~20 ms; test/core/schemas.test.ts checks them all once instead.
-const strictAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, validateSchema: false });
-const textAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true, validateSchema: false });
-for (const ajv of [strictAjv, textAjv]) ajv.addFormat('date-time', true);
+// CLI start ~20 ms; test/core/schemas.test.ts checks them all once instead. ajv (CommonJS,
+// some sixty files) is loaded on the first validation: a server starts answering without it.
+type Compiler = 'strict' | 'text';
+let compilers: Record<Compiler, Ajv> | undefined;
+
+function compilerOf(kind: Compiler): Ajv {
+  if (!compilers) {
+    const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+    compilers = {
+      strict: new AjvClass({ allErrors: true, strict: true, coerceTypes: false, validateSchema: false }),
+      text: new AjvClass({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true, validateSchema: false }),
+    };
+    for (const ajv of Object.values(compilers)) ajv.addFormat('date-time', true);
+  }
+  return compilers[kind];
+}
 
 const compiled = new Map<string, ValidateFunction>();
 
-function validator(ajv: Ajv, schema: Schema): ValidateFunction {
-  const key = `${ajv === strictAjv ? 'strict' : 'text'}:${schema.$id}`;
+function validator(kind: Compiler, schema: Schema): ValidateFunction {
+  const key = `${kind}:${schema.$id}`;
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = compilerOf(kind).compile(schema);
     compiled.set(key, validate);
   }
   return validate;
@@ -31,7 +46,7 @@ export const MAX_JSON_DEPTH = 64;
 export function validateBody<T>(schema: Schema, data: unknown, where: Loc = ['body']): T {
   const shapeIssue = jsonShapeIssue(data, where);
   if (shapeIssue) throw new ValidationError([shapeIssue]);
-  const validate = validator(strictAjv, schema);
+  const validate = validator('strict', schema);
   if (!validate(data)) throw new ValidationError(toIssues(validate.errors ?? [], where));
   return data as T;
 }
@@ -56,7 +71,7 @@ export function validateText<T>(schema: Schema, data: Record<string, unknown>, w
     else known[key] = value;
   }
   if (issues.length) throw new ValidationError(issues);
-  const validate = validator(textAjv, schema);
+  const validate = validator('text', schema);
   if (!validate(known)) throw new ValidationError(toIssues(validate.errors ?? [], where));
   return known as T;
 }
