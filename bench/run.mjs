@@ -72,6 +72,7 @@ const TARGETS = {
   largeUploadExtraMb: 8, // a 400 MiB upload grows RSS no more than a 40 MiB one + 8 MB
   readDuringUploadP99Ms: 25, // GET /api/agents/1 p99 while a 40 MiB text file is uploaded and indexed
   cliRatio: 4, // CLI start-up median <= 4 x `node -e 0`
+  startupRatio: 2, // `dana serve` spawn -> first 200 within 2 x the reference server's
   chatMs: 100, // POST /api/chat/ median <= 100 ms
   chatRatio: 10, // ... and <= 10 x GET /api/agents/1
   rowsRatio: 5, // skip=99900 within 5 x skip=0
@@ -662,9 +663,12 @@ async function benchApi(dana, reference) {
     for (let r = 0; r < SETTINGS.rounds; r++) {
       const order = r % 2 === 0 ? ['dana', 'reference'] : ['reference', 'dana'];
       for (const who of order) {
-        const result = await cannon(who === 'dana' ? dana.port : reference.port, route, SETTINGS.seconds);
+        const server = who === 'dana' ? dana : reference;
+        const cpuBefore = cpuMsOf(server.pid);
+        const result = await cannon(server.port, route, SETTINGS.seconds);
+        result.cpuUsPerRequest = round(((cpuMsOf(server.pid) - cpuBefore) * 1000) / Math.max(1, result.total), 0);
         rounds[who].push(result);
-        log(`  round ${r + 1} ${who.padEnd(9)} ${fmt(result.rps, 0).padStart(7)} req/s  p99 ${result.p99} ms${result.non2xx || result.errors ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''}`);
+        log(`  round ${r + 1} ${who.padEnd(9)} ${fmt(result.rps, 0).padStart(7)} req/s  p99 ${result.p99} ms  ${result.cpuUsPerRequest} µs CPU/request${result.non2xx || result.errors ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''}`);
       }
     }
     raw.throughput[route.name] = rounds;
@@ -673,6 +677,18 @@ async function benchApi(dana, reference) {
     const danaRps = summary(rounds.dana.map((round) => round.rps));
     const refRps = summary(rounds.reference.map((round) => round.rps));
     const ratio = danaRps.median / refRps.median;
+    const danaCpu = summary(rounds.dana.map((round) => round.cpuUsPerRequest));
+    const refCpu = summary(rounds.reference.map((round) => round.cpuUsPerRequest));
+    // The server's own CPU time per request: steadier than req/s when other work shares the core.
+    figure({
+      name: `CPU per request ${route.name}`,
+      value: fmtSummary(danaCpu, 'µs', 0),
+      reference: `reference: ${fmtSummary(refCpu, 'µs', 0)}`,
+      ratio: `${(refCpu.median / danaCpu.median).toFixed(2)}x`,
+      target: 'info',
+      pass: null,
+      data: { dana: danaCpu, reference: refCpu },
+    });
     figure({
       name: `Throughput ${route.name}`,
       value: fmtSummary(danaRps, 'req/s', 0),
@@ -999,6 +1015,64 @@ async function benchUpload(tempRoot) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, from /proc; NaN where there is none. */
+function cpuMsOf(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/**
+ * From spawn to the first 200 of GET /api/agents/1, for `dana serve` and the reference server
+ * on the same database, interleaved: wall time, and the CPU time the server used until then.
+ */
+async function benchStartup(home) {
+  const runsEach = QUICK ? 3 : 7;
+  const times = { dana: [], reference: [] };
+  const cpu = { dana: [], reference: [] };
+  log(`start-up to the first 200: ${runsEach} runs of each server, interleaved`);
+  for (let i = 0; i < runsEach; i++) {
+    for (const who of ['dana', 'reference']) {
+      const started = performance.now();
+      const server = who === 'dana' ? await startDana('dana-startup', home) : await startReference(path.join(home, 'local.db'), path.join(home, 'uploads'));
+      for (;;) {
+        const response = await request(server.port, { path: '/api/agents/1' }).catch(() => undefined);
+        if (response?.status === 200) break;
+        await sleep(2);
+      }
+      times[who].push(performance.now() - started);
+      cpu[who].push(cpuMsOf(server.pid));
+      await stopServer(server);
+    }
+  }
+  raw.startup = { times, cpu };
+  const [dana, reference] = [summary(times.dana), summary(times.reference)];
+  const ratio = dana.median / reference.median;
+  figure({
+    name: 'dana serve: spawn to first 200',
+    value: fmtSummary(dana, 'ms', 0),
+    reference: `reference: ${fmtSummary(reference, 'ms', 0)}`,
+    ratio: `${ratio.toFixed(2)}x`,
+    target: `<= ${TARGETS.startupRatio}x`,
+    pass: ratio <= TARGETS.startupRatio,
+    data: { dana, reference, ratio },
+  });
+  const [danaCpu, referenceCpu] = [summary(cpu.dana), summary(cpu.reference)];
+  figure({
+    name: 'dana serve: CPU time until first 200',
+    value: fmtSummary(danaCpu, 'ms', 0),
+    reference: `reference: ${fmtSummary(referenceCpu, 'ms', 0)}`,
+    ratio: `${(danaCpu.median / referenceCpu.median).toFixed(2)}x`,
+    target: 'info',
+    pass: null,
+    data: { dana: danaCpu, reference: referenceCpu },
+  });
+}
+
 async function sampleFor(pid, ms) {
   const samples = sampler(pid);
   await sleep(ms);
@@ -1260,6 +1334,7 @@ async function main() {
           reference = await startReference(path.join(home, 'local.db'), path.join(home, 'uploads'));
           log(`reference listening on ${reference.port} (pid ${reference.pid})`);
           await benchApi(dana, reference);
+          await benchStartup(home);
         }
         if (runs('chat')) await benchChat(dana);
         if (runs('rows')) await benchRows(dana, home);
