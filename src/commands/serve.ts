@@ -20,6 +20,7 @@ export default class Serve extends DanaCommand<typeof Serve> {
     'Behind an HTTPS reverse proxy on the same machine that forwards dana.example.com\n'
       + '<%= config.bin %> <%= command.id %> --allowed-host dana.example.com --cors-origin https://dana.example.com --require-token',
     'Let a web client on another origin call the API\n<%= config.bin %> <%= command.id %> --cors-origin http://localhost:5173',
+    'At most 600 requests a minute per token (or address); scrape metrics at /metrics\n<%= config.bin %> <%= command.id %> --rate-limit 600',
     'Serve a web client built with base "/static/"\n<%= config.bin %> <%= command.id %> --static-dir ./web/dist',
     'Restart on code changes while developing Dana\n<%= config.bin %> <%= command.id %> --reload --log-level debug',
   ];
@@ -40,6 +41,11 @@ export default class Serve extends DanaCommand<typeof Serve> {
     'require-token': Flags.boolean({ description: 'Require a token on loopback too (or $DANA_REQUIRE_TOKEN=1).', default: false }),
     'no-auth': Flags.boolean({ description: 'Serve off loopback without tokens: anyone who can reach the port can read and change everything.', default: false }),
     'max-connections': Flags.integer({ description: 'Most connections open at once (kept under the open-file limit).', default: 1000, min: 1 }),
+    'rate-limit': Flags.integer({
+      description: 'Most requests a minute per token, or per client address without one (or $DANA_RATE_LIMIT); past it: 429 with Retry-After. On PostgreSQL every server shares the count. Default: no limit.',
+      min: 1,
+      env: 'DANA_RATE_LIMIT',
+    }),
   };
 
   async run() {
@@ -63,6 +69,7 @@ export default class Serve extends DanaCommand<typeof Serve> {
         requireToken: flags['require-token'] || /^(1|true|yes)$/i.test(this.io.env.DANA_REQUIRE_TOKEN ?? ''),
         noAuth: flags['no-auth'],
         maxConnections: flags['max-connections'],
+        rateLimit: flags['rate-limit'],
       });
     } catch (error) {
       if (error instanceof PortInUseError) throw new Errors.CLIError(error.message, { exit: 1 });

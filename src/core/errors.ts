@@ -66,6 +66,13 @@ export class UnauthorizedError extends DanaError {
 /** Understood and refused: a host not allowed, a cross-site write, a read-only token writing. */
 export class ForbiddenError extends DanaError {}
 
+/** Past the rate limit: `retryAfterS` is when the client's window opens again. */
+export class TooManyRequestsError extends DanaError {
+  constructor(readonly retryAfterS: number) {
+    super('Too many requests');
+  }
+}
+
 /** A request body that stopped arriving. */
 export class RequestTimeoutError extends DanaError {}
 
@@ -103,6 +110,7 @@ const OUTCOMES: Array<[new (...args: never[]) => DanaError, number, number]> = [
   [ForbiddenError, 403, 2],
   [RequestTimeoutError, 408, 1],
   [PayloadTooLargeError, 413, 2],
+  [TooManyRequestsError, 429, 1],
   [UnsupportedMediaTypeError, 415, 2],
   [RunnerError, 502, 5],
   [UnavailableError, 503, 1],

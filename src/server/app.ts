@@ -19,6 +19,9 @@ import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ServerMetrics, type ChatObserver } from './metrics.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface AppOptions {
   logger?: Logger;
@@ -27,9 +30,11 @@ export interface AppOptions {
   access?: AccessOptions;
   /** A request body that sends nothing for this long is answered 408. */
   bodyIdleTimeoutMs?: number;
+  /** Requests past its count are answered 429 (see middleware/rate-limit.ts). */
+  rateLimiter?: RateLimiterAbstract;
 }
 
-export function apiRoutes(context: DanaContext, logger: Logger = silentLogger): Route[] {
+export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver): Route[] {
   const { services } = context;
   return [
     ...healthRoutes(services),
@@ -38,23 +43,26 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger): 
     ...documentRoutes(services),
     ...conversationRoutes(services),
     ...messageRoutes(services),
-    ...chatRoutes(services, logger),
+    ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
   ];
 }
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const routes = apiRoutes(context, logger);
+  const metrics = new ServerMetrics(context.services);
+  const routes = [...apiRoutes(context, logger, metrics), ...metrics.routes()];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 
   const app = new Koa();
   // Errors are answered and logged by errorHandler; Koa's own handler would print them again.
   app.silent = true;
+  app.use(metrics.middleware());
   if (logger.isEnabled('info')) app.use(accessLog(logger));
   app.use(errorHandler(logger));
   for (const check of accessControl(context.services.tokens, options.access)) app.use(check);
+  if (options.rateLimiter) app.use(rateLimit(options.rateLimiter));
   const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? BODY_IDLE_TIMEOUT_MS;
   app.use((ctx, next) => {
     ctx.state.bodyIdleTimeoutMs = bodyIdleTimeoutMs;

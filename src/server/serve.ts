@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { answerClientError } from './client-errors.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { isLoopbackAddress } from './middleware/access.js';
+import { createRateLimiter } from './middleware/rate-limit.js';
 
 export interface ServeOptions {
   host: string;
@@ -24,6 +25,8 @@ export interface ServeOptions {
   /** Serve off loopback without tokens (the owner said so). */
   noAuth: boolean;
   maxConnections: number;
+  /** Requests a minute per token (or client address); 0 or absent: no limit. */
+  rateLimit?: number;
 }
 
 // A slow client cannot hold a connection forever: headers must arrive within 15 s, a
@@ -64,7 +67,17 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   if (isExposed && options.noAuth) {
     process.stderr.write(`Warning: --no-auth: anyone who can reach ${options.host}:${options.port} can read and change every document.\n`);
   }
+  let rateLimiter;
+  try {
+    rateLimiter = options.rateLimit
+      ? await createRateLimiter(options.rateLimit, { dialect: config.database.client, knex: () => context.knex })
+      : undefined;
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
   const app = createApp(context, {
+    rateLimiter,
     logger,
     staticDir: config.staticDir,
     access: { listenHost: options.host, allowedHosts: options.allowedHosts, corsOrigins: options.corsOrigins, requireToken },
@@ -92,7 +105,7 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   const { port } = server.address() as AddressInfo;
   const tokens = requireToken ? 'required (Authorization: Bearer <token>)'
     : isExposed ? 'not required (--no-auth)' : 'optional on loopback (--require-token requires them)';
-  printBanner(config, options.host, port, tokens, maxConnections);
+  printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -144,7 +157,7 @@ function openFileLimit(): number | undefined {
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-function printBanner(config: DanaConfig, host: string, port: number, tokens: string, maxConnections: number): void {
+function printBanner(config: DanaConfig, host: string, port: number, tokens: string, maxConnections: number, rateLimit?: number): void {
   const shown = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${port}`;
   const lines = [
@@ -157,7 +170,7 @@ function printBanner(config: DanaConfig, host: string, port: number, tokens: str
     `  Uploads   ${config.uploadDir}`,
     `  Web app   ${config.staticDir ?? '(none: pass --static-dir to serve one)'}`,
     `  Tokens    ${tokens}`,
-    `  Limits    ${maxConnections} connections`,
+    `  Limits    ${maxConnections} connections${rateLimit ? `, ${rateLimit} requests a minute per token or address${config.database.client === 'postgres' ? ' (shared by every server on the database)' : ''}` : ''}`,
     'Press Ctrl-C to stop.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

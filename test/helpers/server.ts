@@ -15,9 +15,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, options: AppOptions = {}, contextOptions: ContextOptions = {}): Promise<TestServer> {
+/** `options` may be made from the server's context (a rate limiter that counts in its database). */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: AppOptions | ((context: TestContext) => Promise<AppOptions>) = {},
+  contextOptions: ContextOptions = {},
+): Promise<TestServer> {
   const context = await openTestContext(env, contextOptions);
-  const server = http.createServer({ requireHostHeader: false }, createApp(context, options).callback());
+  const appOptions = typeof options === 'function' ? await options(context) : options;
+  const server = http.createServer({ requireHostHeader: false }, createApp(context, appOptions).callback());
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

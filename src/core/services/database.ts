@@ -6,6 +6,7 @@ import { describeDatabase } from '../config.js';
 import { databaseErrorCode, dialectOf } from '../db/dialects.js';
 import { migrateToLatest, migrationState, type MigrationOutcome, type MigrationState } from '../db/migrate.js';
 import type { ServiceDeps } from './support.js';
+import type { TextStatus } from '../db/models.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const COUNTED_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages', 'passages'] as const;
@@ -79,6 +80,22 @@ export class DatabaseService {
     } finally {
       await file.close();
     }
+  }
+
+  /** How many documents are indexed, failed and pending, whichever process stored them. */
+  async documentsByTextStatus(): Promise<Record<TextStatus, number>> {
+    const rows = await this.deps.sql.all<{ text_status: TextStatus; total: number | string }>(
+      'SELECT text_status, COUNT(*) AS total FROM documents GROUP BY text_status',
+    );
+    const counts: Record<TextStatus, number> = { indexed: 0, failed: 0, pending: 0 };
+    for (const row of rows) counts[row.text_status] = Number(row.total);
+    return counts;
+  }
+
+  /** knex's connections (SQLite: the one writer) in use, idle, and waited for. */
+  poolUse(): { used: number; free: number; pending: number } {
+    const pool = this.deps.knex.client.pool as { numUsed(): number; numFree(): number; numPendingAcquires(): number } | undefined;
+    return pool ? { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() } : { used: 0, free: 0, pending: 0 };
   }
 
   /**

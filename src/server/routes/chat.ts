@@ -8,8 +8,9 @@ import { ChatRequestSchema, ChatResponseSchema } from '../../core/schemas.js';
 import type { ChatService, PreparedChat } from '../../core/chat/service.js';
 import type { Logger } from '../logger.js';
 import type { Route } from './route.js';
+import type { ChatObserver } from '../metrics.js';
 
-export function chatRoutes({ chat }: Services, logger: Logger): Route[] {
+export function chatRoutes({ chat }: Services, logger: Logger, observer?: ChatObserver): Route[] {
   return [
     {
       methods: ['post'], path: '/chat/', tag: 'chat', summary: 'Send a message to an agent and get its reply',
@@ -25,10 +26,18 @@ export function chatRoutes({ chat }: Services, logger: Logger): Route[] {
       async handle({ body, ctx }) {
         const prepared = await chat.prepare(body);
         const signal = cancelOnDisconnect(ctx);
+        const finished = timeChat(prepared, observer);
         if (prepared.request.stream || /\btext\/event-stream\b/.test(ctx.get('accept'))) {
-          streamEvents(ctx, chat, prepared, signal, logger);
+          streamEvents(ctx, chat, prepared, signal, logger, finished);
         } else {
-          ctx.body = await chat.complete(prepared, signal);
+          try {
+            const response = await chat.complete(prepared, signal);
+            finished(response.runner);
+            ctx.body = response;
+          } catch (error) {
+            finished(undefined);
+            throw error;
+          }
         }
       },
     },
@@ -44,7 +53,17 @@ function cancelOnDisconnect(ctx: Context): AbortSignal {
   return controller.signal;
 }
 
-function streamEvents(ctx: Context, chat: ChatService, prepared: PreparedChat, signal: AbortSignal, logger: Logger): void {
+/** Reports the reply's duration once it is done: with its runner, or failed (runner: the agent's provider setting). */
+function timeChat(prepared: PreparedChat, observer: ChatObserver | undefined): (runner: string | undefined) => void {
+  const started = performance.now();
+  return (runner) => {
+    const configured = prepared.agent.config.provider;
+    const label = runner ?? (typeof configured === 'string' ? configured : 'default');
+    observer?.chatFinished(label, runner ? 'ok' : 'error', (performance.now() - started) / 1000);
+  };
+}
+
+function streamEvents(ctx: Context, chat: ChatService, prepared: PreparedChat, signal: AbortSignal, logger: Logger, finished: (runner: string | undefined) => void): void {
   const events = new PassThrough();
   ctx.status = 200;
   ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
@@ -57,9 +76,13 @@ function streamEvents(ctx: Context, chat: ChatService, prepared: PreparedChat, s
     try {
       for await (const event of chat.stream(prepared, signal)) {
         if (event.type === 'delta') send('delta', { text: event.text });
-        else send('done', event.response);
+        else {
+          finished(event.response.runner);
+          send('done', event.response);
+        }
       }
     } catch (error) {
+      finished(undefined);
       const { status, detail } = errorOutcome(error);
       if (status >= 500 && status !== 502) logger.error(`POST ${ctx.path} stream failed: ${(error as Error)?.stack ?? error}`);
       send('error', { detail });

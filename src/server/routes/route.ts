@@ -85,7 +85,10 @@ function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
 
 function handler(route: Route) {
   const names = pathParams(route.path);
+  const template = `/api${route.path}`;
   return async (ctx: Context) => {
+    // For the request-duration metric: the template, whichever of its two paths was asked.
+    ctx.state.route = template;
     const params = parseParams(names, (ctx as unknown as { params: Record<string, string> }).params);
     const body = route.body ? await readJsonBody(ctx) : undefined;
     const result = await route.handle({ params, query: ctx.query as Record<string, unknown>, body, ctx });
