@@ -3,7 +3,7 @@
 // fresh build. Prints a table, writes bench/results.json, and exits 1 when a target is
 // missed. Not part of `npm test`.
 //
-//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload,postgres] [--profile] [--keep]
+//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload,postgres,retrieval,embeddings,keeping] [--profile] [--keep]
 //
 //   --quick    fewer and shorter rounds, for development (figures are noisier)
 //   --only     run only some parts (api = HTTP throughput against the reference server;
@@ -41,7 +41,13 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const KEEP = argv.includes('--keep');
 const ONLY = (argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',') ?? []).filter(Boolean);
-const PARTS = ['cli', 'api', 'chat', 'rows', 'upload', 'postgres'];
+const PARTS = ['cli', 'api', 'chat', 'rows', 'upload', 'postgres', 'retrieval', 'embeddings', 'keeping'];
+// Parts measured by modules of their own (each exports run() → [{figure, value, unit, target, ok}]).
+const MODULE_PARTS = {
+  retrieval: 'retrieval.mjs', // chat p95 over 1,000 documents, full-text retrieval over 100,000 passages, indexing MB/s
+  embeddings: 'embeddings.mjs', // hybrid retrieval over 100,000 passages with stored vectors
+  keeping: 'keeping.mjs', // backup and restore MB/s against tar, search latency
+};
 for (const part of ONLY) {
   if (!PARTS.includes(part)) fatal(`--only: unknown part "${part}" (one of ${PARTS.join(', ')})`);
 }
@@ -1313,6 +1319,24 @@ async function benchPostgres(tempRoot) {
 
 const startedAt = performance.now();
 
+/** A part measured by bench/<file>: its rows become figures of this run. */
+async function benchModule(part, file) {
+  log(`${part}: bench/${file}`);
+  const { run } = await import(new URL(file, import.meta.url).href);
+  const rows = await run({ quick: QUICK });
+  raw[part] = rows;
+  for (const row of rows) {
+    figure({
+      name: row.figure,
+      value: `${typeof row.value === 'number' ? fmt(row.value, 2) : row.value}${row.unit ? ` ${row.unit}` : ''}`,
+      reference: row.reference,
+      ratio: row.ratio,
+      target: row.target,
+      pass: row.ok === undefined ? null : row.ok,
+    });
+  }
+}
+
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist'))) fatal('dist/ is missing: run `npm run build` first (`npm run bench` does)');
   if (PROFILE) await fsp.mkdir(PROFILE_DIR, { recursive: true });
@@ -1350,6 +1374,9 @@ async function main() {
       await benchLargeUpload(tempRoot, raw.upload.rounds.dana[0].growthMb);
     }
     if (runs('postgres')) await benchPostgres(tempRoot);
+    for (const [part, file] of Object.entries(MODULE_PARTS)) {
+      if (runs(part)) await benchModule(part, file);
+    }
   } catch (caught) {
     error = caught;
   }
