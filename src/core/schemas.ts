@@ -256,6 +256,26 @@ export const ConversationUpdateSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+/** Columns a list sorts by, where a resource has them: its id, timestamps and name-like text. */
+export const SORTABLE_COLUMNS = ['id', 'created_at', 'updated_at', 'name', 'title', 'original_filename'] as const;
+/** The column a list's `q` looks in: the first of these a resource has. */
+export const SEARCHABLE_COLUMNS = ['name', 'title', 'original_filename', 'content'] as const;
+
+/** `sort` values a list of this resource accepts: each sortable column, ascending or (`-`) descending. */
+export function sortValuesOf(schema: { properties: Record<string, unknown> }): string[] {
+  const columns = SORTABLE_COLUMNS.filter((column) => column in schema.properties);
+  return [...columns, ...columns.map((column) => `-${column}`)];
+}
+
+/** `q` and `sort` of a list of `resource`: the columns come from its schema. */
+function listFiltersOf(resource: { properties: Record<string, unknown> }) {
+  const searched = SEARCHABLE_COLUMNS.find((column) => column in resource.properties);
+  return {
+    q: { type: 'string', maxLength: 1000, description: `Only rows whose ${searched} contains this text (case-insensitive; % and _ are plain characters)` },
+    sort: { type: 'string', enum: sortValuesOf(resource), default: 'id', description: 'Column to sort by; a leading - sorts descending' },
+  } as const;
+}
+
 const paging = {
   skip: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip' },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Rows to return' },
@@ -268,18 +288,42 @@ export const ListQuerySchema = {
   required: ['skip', 'limit'],
 } as const satisfies JSONSchema;
 
+export const AgentListQuerySchema = {
+  $id: 'AgentListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(AgentSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
+export const TopicListQuerySchema = {
+  $id: 'TopicListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(TopicSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
+export const MessageListQuerySchema = {
+  $id: 'MessageListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(MessageSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
 export const DocumentListQuerySchema = {
   $id: 'DocumentListQuery',
   type: 'object',
-  properties: { ...paging, topic_id: id, agent_id: id, sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Only copies of these bytes' } },
-  required: ['skip', 'limit'],
+  properties: {
+    ...paging, ...listFiltersOf(DocumentSchema),
+    topic_id: id, agent_id: id, sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Only copies of these bytes' },
+  },
+  required: ['skip', 'limit', 'sort'],
 } as const satisfies JSONSchema;
 
 export const ConversationListQuerySchema = {
   $id: 'ConversationListQuery',
   type: 'object',
-  properties: { ...paging, agent_id: id },
-  required: ['skip', 'limit'],
+  properties: { ...paging, ...listFiltersOf(ConversationSchema), agent_id: id },
+  required: ['skip', 'limit', 'sort'],
 } as const satisfies JSONSchema;
 
 export const DeletedSchema = {
@@ -369,6 +413,11 @@ export type Message = FromSchema<typeof MessageSchema>;
 export type MessageCreate = FromSchema<typeof MessageCreateSchema>;
 export type MessageUpdate = FromSchema<typeof MessageUpdateSchema>;
 export type ListQuery = FromSchema<typeof ListQuerySchema>;
+/** Paging plus `q` and `sort` (validated against the resource's own sort values). */
+export interface FilteredListQuery extends ListQuery {
+  q?: string;
+  sort: string;
+}
 export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
 export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
 export type Deleted = FromSchema<typeof DeletedSchema>;

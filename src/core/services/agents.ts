@@ -5,8 +5,8 @@
 import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import {
-  ListQuerySchema,
-  type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
+  AgentListQuerySchema,
+  type Agent, type AgentCreate, type AgentUpdate, type Deleted, type FilteredListQuery, type Page,
 } from '../schemas.js';
 import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 import type { ProviderService } from './providers.js';
@@ -20,8 +20,7 @@ export class AgentService {
   constructor(private readonly deps: ServiceDeps & { providers: ProviderService; registry: ChatRegistry }) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
-    const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, TABLES.agents, {}, paging);
+    return readPage(this.deps.sql, TABLES.agents, {}, validateText<FilteredListQuery>(AgentListQuerySchema, query));
   }
 
   async get(id: number): Promise<Agent> {

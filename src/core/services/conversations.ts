@@ -18,8 +18,8 @@ export class ConversationService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Conversation>> {
-    const { skip, limit, agent_id } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
-    return readPage(this.deps.sql, TABLES.conversations, { agent_id }, { skip, limit });
+    const { agent_id, ...listing } = validateText<ConversationListQuery>(ConversationListQuerySchema, query);
+    return readPage(this.deps.sql, TABLES.conversations, { agent_id }, listing);
   }
 
   /**
