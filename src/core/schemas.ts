@@ -326,6 +326,40 @@ export const ConversationListQuerySchema = {
   required: ['skip', 'limit', 'sort'],
 } as const satisfies JSONSchema;
 
+export const SearchQuerySchema = {
+  $id: 'SearchQuery',
+  type: 'object',
+  properties: {
+    q: { type: 'string', minLength: 1, maxLength: 1000, description: 'Words to look for (all of them)' },
+    kind: { type: 'string', enum: ['documents', 'messages'], description: 'Only document passages, or only messages (default: both)' },
+    agent_id: { ...id, description: "Only this agent's documents (its own and its topics') and conversations" },
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Results to return' },
+  },
+  required: ['q', 'limit'],
+} as const satisfies JSONSchema;
+
+export const SearchResultSchema = {
+  $id: 'SearchResult',
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['document', 'message'] },
+    document_id: optionalId,
+    conversation_id: optionalId,
+    message_id: optionalId,
+    title: { type: 'string', description: "The document's original_filename, or the conversation's title" },
+    snippet: { type: 'string', description: 'The matching part of the passage or message' },
+    score: { type: 'number', description: 'Higher is a better match' },
+  },
+  required: ['kind', 'document_id', 'conversation_id', 'message_id', 'title', 'snippet', 'score'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const SearchResultsSchema = {
+  $id: 'SearchResults',
+  type: 'array',
+  items: SearchResultSchema,
+} as const satisfies JSONSchema;
+
 export const DeletedSchema = {
   $id: 'Deleted',
   type: 'object',
@@ -421,6 +455,8 @@ export interface FilteredListQuery extends ListQuery {
 export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
 export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
 export type Deleted = FromSchema<typeof DeletedSchema>;
+export type SearchQuery = FromSchema<typeof SearchQuerySchema>;
+export type SearchResult = FromSchema<typeof SearchResultSchema>;
 export type Provider = FromSchema<typeof ProviderSchema>;
 export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;

@@ -17,6 +17,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
+import { searchRoutes } from './routes/search.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -40,6 +41,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger): 
     ...messageRoutes(services),
     ...chatRoutes(services, logger),
     ...providerRoutes(services),
+    ...searchRoutes(services),
   ];
 }
 
