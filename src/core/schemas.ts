@@ -256,6 +256,64 @@ export const ConversationUpdateSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+// A timestamp given by a client (an imported conversation): ISO 8601 with a zone; stored as UTC.
+const givenTimestamp = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?(Z|[+-]\\d\\d:\\d\\d)$',
+  description: 'ISO 8601 timestamp with a zone, e.g. 2026-11-24T10:00:00.000Z',
+} as const;
+
+/**
+ * A conversation as `GET /api/conversations/{id}/export?format=json` writes it, and as
+ * `POST /api/conversations/import` takes it back: ids are ignored (the import is a new
+ * conversation), senders, contents, sources and timestamps are kept.
+ */
+export const ConversationImportSchema = {
+  $id: 'ConversationImport',
+  type: 'object',
+  properties: {
+    id,
+    title,
+    agent_id: optionalId,
+    created_at: givenTimestamp,
+    updated_at: givenTimestamp,
+    messages: {
+      type: 'array',
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        properties: {
+          id,
+          conversation_id: id,
+          sender,
+          content,
+          sources: { type: ['array', 'null'], items: SourceSchema },
+          created_at: givenTimestamp,
+          updated_at: givenTimestamp,
+        },
+        required: ['sender', 'content'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['title', 'messages'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationForkSchema = {
+  $id: 'ConversationFork',
+  type: 'object',
+  properties: { message_id: { ...id, description: 'The last message the fork keeps (default: the last one)' } },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationExportQuerySchema = {
+  $id: 'ConversationExportQuery',
+  type: 'object',
+  properties: { format: { type: 'string', enum: ['json', 'md'], default: 'json' } },
+  required: ['format'],
+} as const satisfies JSONSchema;
+
 /** Columns a list sorts by, where a resource has them: its id, timestamps and name-like text. */
 export const SORTABLE_COLUMNS = ['id', 'created_at', 'updated_at', 'name', 'title', 'original_filename'] as const;
 /** The column a list's `q` looks in: the first of these a resource has. */
@@ -443,6 +501,9 @@ export type Conversation = FromSchema<typeof ConversationSchema>;
 export type ConversationWithMessages = FromSchema<typeof ConversationWithMessagesSchema>;
 export type ConversationCreate = FromSchema<typeof ConversationCreateSchema>;
 export type ConversationUpdate = FromSchema<typeof ConversationUpdateSchema>;
+export type ConversationImport = FromSchema<typeof ConversationImportSchema>;
+export type ConversationFork = FromSchema<typeof ConversationForkSchema>;
+export type ConversationExportQuery = FromSchema<typeof ConversationExportQuerySchema>;
 export type Message = FromSchema<typeof MessageSchema>;
 export type MessageCreate = FromSchema<typeof MessageCreateSchema>;
 export type MessageUpdate = FromSchema<typeof MessageUpdateSchema>;
