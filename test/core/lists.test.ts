@@ -86,13 +86,13 @@ describe('REST lists: q, sort and X-Total-Count', () => {
     const res = await server.api('/api/topics/?q=FIZZ&limit=2&sort=-id');
     expect(res.status).to.equal(200);
     expect(res.headers.get('x-total-count')).to.equal('4');
-    expect((await res.json()).map((topic: { name: string }) => topic.name)).to.deep.equal(['Topic 12 fizz', 'Topic 9 fizz']);
+    expect((await (res.json() as any)).map((topic: { name: string }) => topic.name)).to.deep.equal(['Topic 12 fizz', 'Topic 9 fizz']);
   });
 
   it('answers 422 for an unknown sort', async () => {
     const res = await server.api('/api/documents/?sort=name');
     expect(res.status).to.equal(422);
-    const body = await res.json();
+    const body = await (res.json() as any);
     expect(body.detail[0].loc).to.deep.equal(['query', 'sort']);
     expect(body.detail[0].msg).to.include("'original_filename'");
   });

@@ -16,7 +16,7 @@ describe('REST conversation export, import and fork', () => {
     const { services } = server.context;
     await server.context.knex.transaction((trx) => services.messages.append(trx, conversation.id, [{ sender: 'agent', content: 'A **plan**:\n- one\n- two', sources }]));
     await createMessage(server, conversation.id, { sender: 'user', content: 'Thanks \u001b[31m' });
-    messages = await (await server.api(`/api/conversations/${conversation.id}/messages/`)).json();
+    messages = await (await server.api(`/api/conversations/${conversation.id}/messages/`)).json() as any;
   });
   after(async () => {
     await server.close();
@@ -29,7 +29,7 @@ describe('REST conversation export, import and fork', () => {
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^application\/json/);
     expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="conversation-\d+\.json"/);
-    const exported = await res.json();
+    const exported = await (res.json() as any);
     expect(exported).to.include({ id: conversation.id, title: 'Plans', agent_id: conversation.agent_id });
     expect(exported.messages).to.deep.equal(messages);
   });
@@ -47,36 +47,36 @@ describe('REST conversation export, import and fork', () => {
   });
 
   it('imports an export as a new conversation with the same messages, timestamps and sources', async () => {
-    const exported = await (await server.api(`/api/conversations/${conversation.id}/export`)).json();
+    const exported = await (await server.api(`/api/conversations/${conversation.id}/export`)).json() as any;
     const res = await server.api('/api/conversations/import', json('POST', exported));
     expect(res.status, await res.clone().text()).to.equal(201);
-    const created = await res.json();
+    const created = await (res.json() as any);
     expect(created.id).to.not.equal(conversation.id);
     expect(res.headers.get('location')).to.equal(`/api/conversations/${created.id}`);
     expect(created).to.include({ title: 'Plans', agent_id: conversation.agent_id });
-    const copied = await (await server.api(`/api/conversations/${created.id}/messages/`)).json();
+    const copied = await (await server.api(`/api/conversations/${created.id}/messages/`)).json() as any;
     expect(strip(copied)).to.deep.equal(strip(messages));
   });
 
   it('refuses an invalid import with 422 and stores nothing', async () => {
-    const before = (await (await server.api('/api/conversations/')).json()).length;
-    const exported = await (await server.api(`/api/conversations/${conversation.id}/export`)).json();
+    const before = (await (await server.api('/api/conversations/')).json() as any).length;
+    const exported = await (await server.api(`/api/conversations/${conversation.id}/export`)).json() as any;
     const bad = { ...exported, messages: [...exported.messages, { sender: '', content: 5 }] };
     await expectLocs(await server.api('/api/conversations/import', json('POST', bad)), ['body', 'messages', 3, 'sender'], ['body', 'messages', 3, 'content']);
     await expectLocs(await server.api('/api/conversations/import', json('POST', { ...exported, created_at: 'yesterday' })), ['body', 'created_at']);
     await expectLocs(await server.api('/api/conversations/import', json('POST', { ...exported, agent_id: 999 })), ['body', 'agent_id']);
-    expect((await (await server.api('/api/conversations/')).json()).length).to.equal(before);
+    expect((await (await server.api('/api/conversations/')).json() as any).length).to.equal(before);
   });
 
   it('forks up to and including a message, or all of them', async () => {
     const res = await server.api(`/api/conversations/${conversation.id}/fork`, json('POST', { message_id: messages[1].id }));
     expect(res.status, await res.clone().text()).to.equal(201);
-    const fork = await res.json();
+    const fork = await (res.json() as any);
     expect(fork).to.include({ title: 'Plans (fork)', agent_id: conversation.agent_id });
-    const kept = await (await server.api(`/api/conversations/${fork.id}/messages/`)).json();
+    const kept = await (await server.api(`/api/conversations/${fork.id}/messages/`)).json() as any;
     expect(strip(kept)).to.deep.equal(strip(messages.slice(0, 2)));
-    const whole = await (await server.api(`/api/conversations/${conversation.id}/fork`, { method: 'POST' })).json();
-    expect(strip(await (await server.api(`/api/conversations/${whole.id}/messages/`)).json())).to.deep.equal(strip(messages));
+    const whole = await (await server.api(`/api/conversations/${conversation.id}/fork`, { method: 'POST' })).json() as any;
+    expect(strip(await (await server.api(`/api/conversations/${whole.id}/messages/`)).json() as any)).to.deep.equal(strip(messages));
   });
 
   it('refuses to fork at a message of another conversation, naming it', async () => {

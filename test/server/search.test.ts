@@ -29,7 +29,7 @@ describe('REST search', () => {
   async function search(query: string): Promise<any[]> {
     const res = await server.api(`/api/search?${query}`);
     expect(res.status, await res.clone().text()).to.equal(200);
-    return res.json();
+    return (res.json() as any);
   }
 
   it('finds documents by their passages and messages by their content, with the ids that apply', async () => {
