@@ -294,13 +294,14 @@ export async function restoreBackup(context: DanaContext, source: string, option
   return context.files.withTempDir(async (staging) => {
     const tar = await import('tar');
     progress('reading', 0, 0);
+    let digests: Map<string, { size: number; sha256: string }>;
     try {
-      await tar.extract({ file: archive, cwd: staging, strict: true, filter: (entry) => /^(manifest\.json|tables(\/[a-z_]+\.jsonl)?|files(\/.*)?)\/?$/.test(entry) });
+      digests = await unpack(tar, archive, staging);
     } catch (error) {
       throw damaged(`${source} is not a readable .tar.gz (${(error as Error).message})`);
     }
     const manifest = await readManifest(staging, source);
-    await verify(staging, manifest, progress);
+    verify(digests, manifest);
     const summary = await load(context, staging, manifest, Boolean(options.force), progress);
     return { ...summary, replaced: existing.length > 0 };
   });
@@ -342,19 +343,68 @@ async function readManifest(staging: string, source: string): Promise<BackupMani
 }
 
 /** Every table file and stored file is there with the size and SHA-256 the manifest says. */
-async function verify(staging: string, manifest: BackupManifest, progress: Progress): Promise<void> {
+function verify(digests: Map<string, { size: number; sha256: string }>, manifest: BackupManifest): void {
   for (const [table, entry] of Object.entries(manifest.tables)) {
     if (!(BACKUP_TABLES as readonly string[]).includes(table)) throw damaged(`the backup holds an unknown table ${table}`);
-    const found = await digestOf(path.join(staging, entry.path)).catch(() => undefined);
+    const found = digests.get(entry.path);
     if (!found || found.sha256 !== entry.sha256) throw damaged(`the backup is damaged: ${entry.path} does not match its SHA-256 in the manifest`);
   }
-  let done = 0;
   for (const file of manifest.files) {
-    const found = await digestOf(path.join(staging, 'files', file.path)).catch(() => undefined);
+    const found = digests.get(`files/${file.path}`);
     if (!found) throw damaged(`the backup is damaged: files/${file.path} is missing`);
     if (found.sha256 !== file.sha256 || found.size !== file.size) throw damaged(`the backup is damaged: files/${file.path} does not match its SHA-256 in the manifest`);
-    progress('checking', ++done, manifest.files.length);
   }
+}
+
+// What an archive may hold: the manifest, table files, and stored files in the upload layout.
+const ARCHIVE_PATH = /^(manifest\.json|tables\/[a-z_]+\.jsonl|files\/\d{4}\/\d{2}\/\d{2}\/[0-9A-Za-z][\w.-]*)$/;
+
+/**
+ * The archive's files written under `staging`, each hashed as it is written (one pass over
+ * the bytes; node-tar's own extract also sets owners and times, several times slower here).
+ * Anything but a regular file at an expected path is skipped.
+ */
+async function unpack(tar: typeof import('tar'), archive: string, staging: string): Promise<Map<string, { size: number; sha256: string }>> {
+  const digests = new Map<string, { size: number; sha256: string }>();
+  const writes: Array<Promise<void>> = [];
+  const madeDirs = new Set<string>();
+  await tar.list({
+    file: archive,
+    strict: true,
+    onReadEntry(entry) {
+      const name = entry.path.replace(/^\.\//, '');
+      if (entry.type !== 'File' || !ARCHIVE_PATH.test(name)) {
+        entry.resume();
+        return;
+      }
+      const target = path.join(staging, name);
+      const dir = path.dirname(target);
+      if (!madeDirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        madeDirs.add(dir);
+      }
+      const out = fs.createWriteStream(target, { mode: 0o600 });
+      const hash = createHash('sha256');
+      let size = 0;
+      entry.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        size += chunk.length;
+        if (!out.write(chunk)) {
+          entry.pause();
+          out.once('drain', () => entry.resume());
+        }
+      });
+      writes.push(new Promise<void>((resolve, reject) => {
+        out.on('error', reject);
+        entry.on('end', () => {
+          digests.set(name, { size, sha256: hash.digest('hex') });
+          out.end(() => resolve());
+        });
+      }));
+    },
+  });
+  await Promise.all(writes);
+  return digests;
 }
 
 async function load(context: DanaContext, staging: string, manifest: BackupManifest, force: boolean, progress: Progress): Promise<Omit<RestoreSummary, 'replaced'>> {
@@ -366,6 +416,12 @@ async function load(context: DanaContext, staging: string, manifest: BackupManif
   try {
     await knex.transaction(async (trx) => {
       if (force) for (const table of [...BACKUP_TABLES].reverse()) await trx(table).delete();
+      // On SQLite the full-text triggers would index row by row; without them the rows go in
+      // plainly and each index is rebuilt once, in the same transaction (DDL is transactional there).
+      const triggers = dialect === 'sqlite'
+        ? ((await trx.raw(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('passages', 'messages')`)) as Array<{ name: string; sql: string }>)
+        : [];
+      for (const trigger of triggers) await trx.raw(`DROP TRIGGER ${trigger.name}`);
       for (const table of BACKUP_TABLES) {
         const entry = manifest.tables[table];
         rows[table] = 0;
@@ -393,9 +449,9 @@ async function load(context: DanaContext, staging: string, manifest: BackupManif
           await trx.raw(`SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id) FROM ${table}), 0) + 1, false)`, [table]);
         }
       } else {
-        // The triggers indexed each row as it went in; a rebuild makes the indexes exactly the tables'.
-        await trx.raw(`INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')`);
-        await trx.raw(`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`);
+        // PostgreSQL's tsvectors are generated columns; SQLite's indexes are rebuilt from the rows.
+        for (const index of ['passages_fts', 'messages_fts']) await trx.raw(`INSERT INTO ${index} (${index}) VALUES ('rebuild')`);
+        for (const trigger of triggers) await trx.raw(trigger.sql);
       }
       // Files last, still inside the transaction: should one fail, the rows roll back too.
       let done = 0;
