@@ -21,7 +21,9 @@ export default class Restore extends DanaCommand<typeof Restore> {
     const progress = stageProgress(this.io.stderr);
     const summary = await restoreBackup(context, this.args.file, { force: this.flags.force, progress: progress.update }).finally(() => progress.done());
     const rows = Object.values(summary.rows).reduce((sum, count) => sum + count, 0);
-    this.log(`Restored ${rows} rows and ${summary.files} files into ${context.config.dataDir}${summary.replaced ? ' (previous contents replaced)' : ''}`);
+    const { database, uploadDir } = context.config;
+    const into = database.client === 'sqlite' ? context.config.dataDir : `the PostgreSQL database (files in ${uploadDir})`;
+    this.log(`Restored ${rows} rows and ${summary.files} files into ${into}${summary.replaced ? ' (previous contents replaced)' : ''}`);
     return summary;
   }
 }
