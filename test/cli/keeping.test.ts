@@ -98,6 +98,12 @@ describe('dana: finding, exporting and keeping data', function () {
         data.messages.map((m: { content: string; created_at: string }) => [m.content, m.created_at]),
       );
 
+      const elsewhere = await danaIn(tempDir())(['conversations', 'import', file, '--agent', 'none', '--json']);
+      expect(elsewhere.json).to.include({ id: 1, agent_id: null });
+      const missingAgent = await dana(['conversations', 'import', file, '--agent', '9']);
+      expect(missingAgent.code).to.equal(2);
+      expect(missingAgent.stderr).to.equal('Error: --agent: Agent 9 does not exist\n');
+
       const fork = await dana(['conversations', 'fork', '1', '--at', '2', '--json']);
       expect(fork.code, fork.stderr).to.equal(0);
       expect(fork.json.title).to.equal('Plans (fork)');
