@@ -7,6 +7,7 @@ import * as Errors from '@oclif/core/errors';
 import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
+import type { Page } from '../core/schemas.js';
 import { describeCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
@@ -78,6 +79,42 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) return rows;
     if (rows.length === 0 && this.io.stdout.isTTY) this.note(emptyHint);
     else this.log(formatTable(rows, columns));
+    return rows;
+  }
+
+  /**
+   * A list command's output: the page the flags ask for (`--skip`, `--limit`, `--search`,
+   * `--sort`), or with `--all` every page, shown like showList. On a terminal a table that
+   * is not the whole list says so on stderr, so the rows past the first page are never a
+   * surprise.
+   */
+  protected async showPage<R>(
+    fetch: (query: { skip: number; limit: number; q?: string; sort?: string }) => Promise<Page<R>>,
+    columns: Array<Column<R>>,
+    emptyHint: string,
+  ): Promise<R[]> {
+    const flags = this.flags as { skip: number; limit: number; search?: string; sort?: string; all?: boolean };
+    const base = { q: flags.search, sort: flags.sort };
+    let rows: R[];
+    let total: number;
+    if (flags.all) {
+      rows = [];
+      // A page as large as the API allows until the total is reached (or rows stop coming).
+      for (;;) {
+        const page = await fetch({ ...base, skip: flags.skip + rows.length, limit: 1000 });
+        rows.push(...page.items);
+        total = page.total;
+        if (!page.items.length || flags.skip + rows.length >= page.total) break;
+      }
+    } else {
+      const page = await fetch({ ...base, skip: flags.skip, limit: flags.limit });
+      rows = page.items;
+      total = page.total;
+    }
+    this.showList(rows, columns, emptyHint);
+    if (!this.jsonEnabled() && this.io.stdout.isTTY && rows.length < total) {
+      this.note(`Showing ${rows.length} of ${total}. Use --all or --skip.`);
+    }
     return rows;
   }
 

@@ -1,5 +1,5 @@
 // The table columns of each resource in human output.
-import type { Agent, Conversation, Document, Message, Topic } from '../core/schemas.js';
+import type { Agent, Conversation, Document, Message, SearchResult, Topic } from '../core/schemas.js';
 import { formatBytes, type Column } from './output.js';
 
 export const AGENT_COLUMNS: Array<Column<Agent>> = [
@@ -38,4 +38,12 @@ export const MESSAGE_COLUMNS: Array<Column<Message>> = [
   { header: 'SENDER', get: (m) => m.sender },
   { header: 'CONTENT', get: (m) => m.content, maxWidth: 70 },
   { header: 'CREATED', get: (m) => m.created_at },
+];
+
+export const SEARCH_COLUMNS: Array<Column<SearchResult>> = [
+  { header: 'KIND', get: (r) => r.kind },
+  // Where to go next: `dana docs get ID`, or the conversation and its message.
+  { header: 'WHERE', get: (r) => (r.kind === 'document' ? `doc ${r.document_id}` : `conv ${r.conversation_id} msg ${r.message_id}`) },
+  { header: 'TITLE', get: (r) => r.title, maxWidth: 30 },
+  { header: 'SNIPPET', get: (r) => r.snippet, maxWidth: 80 },
 ];

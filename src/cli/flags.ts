@@ -11,6 +11,14 @@ export const pagingFlags = {
   limit: Flags.integer({ description: 'Rows to show (1 to 1000).', default: 100 }),
 };
 
+/** Every list command's flags: a page, text to look for, an order, or every page at once. */
+export const listFlags = {
+  ...pagingFlags,
+  search: Flags.string({ description: 'Only rows whose name, title, file name or content contains this text (case-insensitive).' }),
+  sort: Flags.string({ description: 'Sort by id, created_at, updated_at or the name-like column (name, title, original_filename); a leading - sorts descending.', default: 'id' }),
+  all: Flags.boolean({ description: 'Every row, page after page (--limit is ignored).', default: false }),
+};
+
 export const conversationFlag = Flags.integer({
   description: 'Id of the conversation the messages belong to.',
   required: true,

@@ -18,6 +18,7 @@ import { PassageIndex } from './search/index.js';
 import { DatabaseService } from './services/database.js';
 import { ProviderService } from './services/providers.js';
 import { TokenService } from './services/tokens.js';
+import { SearchService } from './services/search.js';
 
 export interface Services {
   agents: AgentService;
@@ -29,6 +30,7 @@ export interface Services {
   database: DatabaseService;
   providers: ProviderService;
   tokens: TokenService;
+  search: SearchService;
 }
 
 export interface DanaContext {
@@ -93,6 +95,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       database: new DatabaseService(extend({ config })),
       providers,
       tokens: new TokenService(deps),
+      search: new SearchService(deps),
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;

@@ -308,6 +308,24 @@ export class FileStore {
     this.createdDirs.add(dir);
   }
 
+  /**
+   * A folder of this process's own in the upload folder's temp area while `use` runs: on
+   * the uploads' filesystem, so stored files link into it and out of it without copying
+   * (a backup's snapshot, a restore's staging). Other processes see it as live until
+   * it is removed, and as abandoned should this one die.
+   */
+  async withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+    const dir = path.join(this.tempRoot, `${os.hostname()}~${process.pid}~${randomUUID().replaceAll('-', '')}`);
+    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    liveStagingDirs.add(dir);
+    try {
+      return await use(dir);
+    } finally {
+      liveStagingDirs.delete(dir);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** Forgets this process's temp folder (called when the context closes). */
   async close(): Promise<void> {
     liveStagingDirs.delete(this.processTempDir);

@@ -256,6 +256,84 @@ export const ConversationUpdateSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+// A timestamp given by a client (an imported conversation): ISO 8601 with a zone; stored as UTC.
+const givenTimestamp = {
+  type: 'string',
+  pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?(Z|[+-]\\d\\d:\\d\\d)$',
+  description: 'ISO 8601 timestamp with a zone, e.g. 2026-11-24T10:00:00.000Z',
+} as const;
+
+/**
+ * A conversation as `GET /api/conversations/{id}/export?format=json` writes it, and as
+ * `POST /api/conversations/import` takes it back: ids are ignored (the import is a new
+ * conversation), senders, contents, sources and timestamps are kept.
+ */
+export const ConversationImportSchema = {
+  $id: 'ConversationImport',
+  type: 'object',
+  properties: {
+    id,
+    title,
+    agent_id: optionalId,
+    created_at: givenTimestamp,
+    updated_at: givenTimestamp,
+    messages: {
+      type: 'array',
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        properties: {
+          id,
+          conversation_id: id,
+          sender,
+          content,
+          sources: { type: ['array', 'null'], items: SourceSchema },
+          created_at: givenTimestamp,
+          updated_at: givenTimestamp,
+        },
+        required: ['sender', 'content'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['title', 'messages'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationForkSchema = {
+  $id: 'ConversationFork',
+  type: 'object',
+  properties: { message_id: { ...id, description: 'The last message the fork keeps (default: the last one)' } },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const ConversationExportQuerySchema = {
+  $id: 'ConversationExportQuery',
+  type: 'object',
+  properties: { format: { type: 'string', enum: ['json', 'md'], default: 'json' } },
+  required: ['format'],
+} as const satisfies JSONSchema;
+
+/** Columns a list sorts by, where a resource has them: its id, timestamps and name-like text. */
+export const SORTABLE_COLUMNS = ['id', 'created_at', 'updated_at', 'name', 'title', 'original_filename'] as const;
+/** The column a list's `q` looks in: the first of these a resource has. */
+export const SEARCHABLE_COLUMNS = ['name', 'title', 'original_filename', 'content'] as const;
+
+/** `sort` values a list of this resource accepts: each sortable column, ascending or (`-`) descending. */
+export function sortValuesOf(schema: { properties: Record<string, unknown> }): string[] {
+  const columns = SORTABLE_COLUMNS.filter((column) => column in schema.properties);
+  return [...columns, ...columns.map((column) => `-${column}`)];
+}
+
+/** `q` and `sort` of a list of `resource`: the columns come from its schema. */
+function listFiltersOf(resource: { properties: Record<string, unknown> }) {
+  const searched = SEARCHABLE_COLUMNS.find((column) => column in resource.properties);
+  return {
+    q: { type: 'string', maxLength: 1000, description: `Only rows whose ${searched} contains this text (case-insensitive; % and _ are plain characters)` },
+    sort: { type: 'string', enum: sortValuesOf(resource), default: 'id', description: 'Column to sort by; a leading - sorts descending' },
+  } as const;
+}
+
 const paging = {
   skip: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip' },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Rows to return' },
@@ -268,18 +346,76 @@ export const ListQuerySchema = {
   required: ['skip', 'limit'],
 } as const satisfies JSONSchema;
 
+export const AgentListQuerySchema = {
+  $id: 'AgentListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(AgentSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
+export const TopicListQuerySchema = {
+  $id: 'TopicListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(TopicSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
+export const MessageListQuerySchema = {
+  $id: 'MessageListQuery',
+  type: 'object',
+  properties: { ...paging, ...listFiltersOf(MessageSchema) },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
 export const DocumentListQuerySchema = {
   $id: 'DocumentListQuery',
   type: 'object',
-  properties: { ...paging, topic_id: id, agent_id: id, sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Only copies of these bytes' } },
-  required: ['skip', 'limit'],
+  properties: {
+    ...paging, ...listFiltersOf(DocumentSchema),
+    topic_id: id, agent_id: id, sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Only copies of these bytes' },
+  },
+  required: ['skip', 'limit', 'sort'],
 } as const satisfies JSONSchema;
 
 export const ConversationListQuerySchema = {
   $id: 'ConversationListQuery',
   type: 'object',
-  properties: { ...paging, agent_id: id },
-  required: ['skip', 'limit'],
+  properties: { ...paging, ...listFiltersOf(ConversationSchema), agent_id: id },
+  required: ['skip', 'limit', 'sort'],
+} as const satisfies JSONSchema;
+
+export const SearchQuerySchema = {
+  $id: 'SearchQuery',
+  type: 'object',
+  properties: {
+    q: { type: 'string', minLength: 1, maxLength: 1000, description: 'Words to look for (all of them)' },
+    kind: { type: 'string', enum: ['documents', 'messages'], description: 'Only document passages, or only messages (default: both)' },
+    agent_id: { ...id, description: "Only this agent's documents (its own and its topics') and conversations" },
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Results to return' },
+  },
+  required: ['q', 'limit'],
+} as const satisfies JSONSchema;
+
+export const SearchResultSchema = {
+  $id: 'SearchResult',
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['document', 'message'] },
+    document_id: optionalId,
+    conversation_id: optionalId,
+    message_id: optionalId,
+    title: { type: 'string', description: "The document's original_filename, or the conversation's title" },
+    snippet: { type: 'string', description: 'The matching part of the passage or message' },
+    score: { type: 'number', description: 'Higher is a better match' },
+  },
+  required: ['kind', 'document_id', 'conversation_id', 'message_id', 'title', 'snippet', 'score'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const SearchResultsSchema = {
+  $id: 'SearchResults',
+  type: 'array',
+  items: SearchResultSchema,
 } as const satisfies JSONSchema;
 
 export const DeletedSchema = {
@@ -365,13 +501,23 @@ export type Conversation = FromSchema<typeof ConversationSchema>;
 export type ConversationWithMessages = FromSchema<typeof ConversationWithMessagesSchema>;
 export type ConversationCreate = FromSchema<typeof ConversationCreateSchema>;
 export type ConversationUpdate = FromSchema<typeof ConversationUpdateSchema>;
+export type ConversationImport = FromSchema<typeof ConversationImportSchema>;
+export type ConversationFork = FromSchema<typeof ConversationForkSchema>;
+export type ConversationExportQuery = FromSchema<typeof ConversationExportQuerySchema>;
 export type Message = FromSchema<typeof MessageSchema>;
 export type MessageCreate = FromSchema<typeof MessageCreateSchema>;
 export type MessageUpdate = FromSchema<typeof MessageUpdateSchema>;
 export type ListQuery = FromSchema<typeof ListQuerySchema>;
+/** Paging plus `q` and `sort` (validated against the resource's own sort values). */
+export interface FilteredListQuery extends ListQuery {
+  q?: string;
+  sort: string;
+}
 export type DocumentListQuery = FromSchema<typeof DocumentListQuerySchema>;
 export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchema>;
 export type Deleted = FromSchema<typeof DeletedSchema>;
+export type SearchQuery = FromSchema<typeof SearchQuerySchema>;
+export type SearchResult = FromSchema<typeof SearchResultSchema>;
 export type Provider = FromSchema<typeof ProviderSchema>;
 export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;

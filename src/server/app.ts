@@ -17,6 +17,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
+import { searchRoutes } from './routes/search.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics, type ChatObserver } from './metrics.js';
@@ -45,6 +46,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
     ...messageRoutes(services),
     ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
+    ...searchRoutes(services),
   ];
 }
 

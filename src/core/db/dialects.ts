@@ -41,7 +41,7 @@ const sharedSqlite = new Map<string, SqliteFile>();
 export function openDatabase(settings: DatabaseSettings): OpenDatabase {
   if (settings.client === 'postgres') {
     const knex = openPostgresKnex(settings);
-    return { dialect: 'postgres', sql: knexRunner(() => knex), knex, release: () => knex.destroy() };
+    return { dialect: 'postgres', sql: knexRunner(() => knex, 'postgres'), knex, release: () => knex.destroy() };
   }
   const { filename } = settings;
   const writerOf = (entry: SqliteFile) => (entry.knex ??= openSqliteKnex(filename));
@@ -53,7 +53,7 @@ export function openDatabase(settings: DatabaseSettings): OpenDatabase {
     const reader = isMemory ? undefined : openReader(filename);
     const created: SqliteFile = {
       reader,
-      sql: reader ? readerRunner(reader) : knexRunner(() => writerOf(created)),
+      sql: reader ? readerRunner(reader) : knexRunner(() => writerOf(created), 'sqlite'),
       users: 0,
     };
     file = created;
@@ -265,17 +265,20 @@ function enableWal(connection: SqliteConnection): void {
  * a query builder or a pool in between, and never behind a write. Writes go through knex.
  */
 export interface SqlRunner {
+  /** Which SQL this runner speaks, for the few statements that differ. */
+  dialect: Dialect;
   all<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
   first<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T | undefined>;
 }
 
 /** knex's raw queries: PostgreSQL's pool, or the writer of an in-memory SQLite database. */
-function knexRunner(knexOf: () => Knex): SqlRunner {
+function knexRunner(knexOf: () => Knex, dialect: Dialect): SqlRunner {
   const rows = async (sql: string, bindings: readonly unknown[]) => {
     const result = await knexOf().raw(sql, bindings as Knex.RawBinding[]);
     return (Array.isArray(result) ? result : result.rows) as unknown[];
   };
   return {
+    dialect,
     all: async <T>(sql: string, bindings: readonly unknown[] = []) => (await rows(sql, bindings)) as T[],
     first: async <T>(sql: string, bindings: readonly unknown[] = []) => (await rows(sql, bindings))[0] as T | undefined,
   };
@@ -290,6 +293,7 @@ function readerRunner(connection: SqliteConnection): SqlRunner {
     }
   };
   return {
+    dialect: 'sqlite',
     all: <T>(sql: string, bindings: readonly unknown[] = []) => run(() => cachedStatement(connection, sql).all(bindings as unknown[]) as T[]),
     first: <T>(sql: string, bindings: readonly unknown[] = []) => run(() => cachedStatement(connection, sql).get(bindings as unknown[]) as T | undefined),
   };

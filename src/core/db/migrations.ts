@@ -192,6 +192,40 @@ export const MIGRATIONS: Migration[] = [
       // The agents' configs name their providers now; nothing to undo.
     },
   },
+  {
+    // Messages searchable by their words (`GET /api/search`), with the same full-text
+    // machinery as document passages: an external-content FTS5 index kept in step by
+    // triggers on SQLite, a generated tsvector with a GIN index on PostgreSQL. Existing
+    // messages are indexed here (FTS5's rebuild; PostgreSQL fills a generated column itself).
+    name: '007_message_search',
+    async up(knex) {
+      if (dialectOf(knex) === 'postgres') {
+        await knex.raw(`ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED`);
+        await knex.raw('CREATE INDEX messages_search_index ON messages USING GIN (search)');
+        return;
+      }
+      await knex.raw(
+        `CREATE VIRTUAL TABLE messages_fts USING fts5(content, content = 'messages', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2')`,
+      );
+      await knex.raw(`CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END`);
+      await knex.raw(`CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END`);
+      await knex.raw(`CREATE TRIGGER messages_after_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END`);
+      await knex.raw(`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`);
+    },
+    async down(knex) {
+      if (dialectOf(knex) === 'postgres') {
+        await knex.raw('DROP INDEX IF EXISTS messages_search_index');
+        await knex.raw('ALTER TABLE messages DROP COLUMN IF EXISTS search');
+        return;
+      }
+      for (const trigger of ['messages_after_insert', 'messages_after_delete', 'messages_after_update']) await knex.raw(`DROP TRIGGER IF EXISTS ${trigger}`);
+      await knex.raw('DROP TABLE IF EXISTS messages_fts');
+    },
+  },
 ];
 
 /** A provider name (a-z 0-9 _ -, at most 50) from an agent's name. */

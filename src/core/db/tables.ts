@@ -3,6 +3,7 @@
 // or array, and how a row read from either backend becomes the API's shape. Plain data
 // and functions: commands that only read never load knex or objection.
 import {
+  SEARCHABLE_COLUMNS, SORTABLE_COLUMNS,
   AgentSchema, ConversationSchema, DocumentSchema, MessageSchema, TopicSchema,
   type Agent, type Conversation, type Document, type Message, type Topic,
 } from '../schemas.js';
@@ -22,6 +23,10 @@ export interface Table<T> {
   columns: readonly string[];
   /** Stored as JSON text (objects and arrays). */
   jsonColumns: readonly string[];
+  /** What a list may be sorted by (`sort`), in the order the API names them. */
+  sortColumns: readonly string[];
+  /** The text column a list's `q` searches, when the resource has one. */
+  searchColumn?: string;
   /** A row of this table (raw, or already parsed by a model) as the API shows it. */
   toApi(row: Row): T;
   /** A row's values in the types the schema says: what a model holds after reading. */
@@ -29,6 +34,7 @@ export interface Table<T> {
 }
 
 type Convert = (value: unknown) => unknown;
+
 
 /** PostgreSQL hands back Date objects, SQLite the ISO text Dana wrote. */
 export function isoTimestamp(value: unknown): string {
@@ -77,6 +83,8 @@ export function defineTable<T>(name: string, label: string, schema: { properties
     label,
     columns: [...properties.map(([column]) => column), ...privateColumns],
     jsonColumns,
+    sortColumns: SORTABLE_COLUMNS.filter((column) => column in schema.properties),
+    searchColumn: SEARCHABLE_COLUMNS.find((column) => column in schema.properties),
     parse: (row) => convert(row, { ...row }),
     toApi(row) {
       const api = convert(row, {});

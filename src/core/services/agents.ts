@@ -2,11 +2,12 @@
 // Dana reads are checked on every write (their types and ranges come from the registered
 // runners and retrievers, see chat/registry.ts; the references are checked here); other
 // keys are stored as given.
-import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import {
-  ListQuerySchema,
-  type Agent, type AgentCreate, type AgentUpdate, type Deleted, type ListQuery, type Page,
+  AgentListQuerySchema,
+  type Agent, type AgentCreate, type AgentUpdate, type Deleted, type FilteredListQuery, type Page,
 } from '../schemas.js';
 import { deleted, findOr404, readById, readPage, trimFields, type ServiceDeps } from './support.js';
 import type { ProviderService } from './providers.js';
@@ -20,8 +21,7 @@ export class AgentService {
   constructor(private readonly deps: ServiceDeps & { providers: ProviderService; registry: ChatRegistry }) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Agent>> {
-    const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, TABLES.agents, {}, paging);
+    return readPage(this.deps.sql, TABLES.agents, {}, validateText<FilteredListQuery>(AgentListQuerySchema, query));
   }
 
   async get(id: number): Promise<Agent> {
@@ -46,6 +46,26 @@ export class AgentService {
       const agent = await findOr404(this.deps.models.Agent.query(trx).findById(id), 'Agent');
       return agent.patchRow(changes, trx);
     });
+  }
+
+  /**
+   * Agents as code: the agent described (`{name, description, config}`) is created, or the
+   * one with that name updated, or left alone when it already says exactly that. The
+   * description (default "") and config (default {}) are the whole desired state.
+   */
+  async apply(input: unknown): Promise<{ agent: Agent; action: 'created' | 'updated' | 'unchanged' }> {
+    const body = input && typeof input === 'object' && !Array.isArray(input) ? { description: '', config: {}, ...(input as object) } : input;
+    const wanted = validateBody<AgentCreate>(this.deps.registry.agentSchemas.create, trimFields(body, ['name']));
+    const named = await this.deps.sql.all<{ id: number }>('SELECT id FROM agents WHERE name = ? ORDER BY id LIMIT 2', [wanted.name]);
+    if (named.length > 1) throw new ConflictError(`Several agents are named ${JSON.stringify(wanted.name)}: rename all but one (dana agents update ID --name NEW)`);
+    if (!named.length) return { agent: await this.create(wanted), action: 'created' };
+    const current = await this.get(Number(named[0].id));
+    if (current.description === wanted.description && isDeepStrictEqual(current.config, wanted.config)) {
+      // Still checked: a file naming a provider that was since removed is an error, not "unchanged".
+      await this.checkConfig(wanted.config);
+      return { agent: current, action: 'unchanged' };
+    }
+    return { agent: await this.update(current.id, { description: wanted.description, config: wanted.config }), action: 'updated' };
   }
 
   /** Its documents and conversations stay, detached (agent_id becomes null). */

@@ -70,8 +70,8 @@ export class DocumentService {
   }
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Document>> {
-    const { skip, limit, topic_id, agent_id, sha256 } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
-    return readPage(this.deps.sql, TABLES.documents, { topic_id, agent_id, sha256: sha256?.toLowerCase() }, { skip, limit });
+    const { topic_id, agent_id, sha256, ...listing } = validateText<DocumentListQuery>(DocumentListQuerySchema, query);
+    return readPage(this.deps.sql, TABLES.documents, { topic_id, agent_id, sha256: sha256?.toLowerCase() }, listing);
   }
 
   async get(id: number): Promise<Document> {

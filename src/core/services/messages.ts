@@ -5,8 +5,8 @@ import type { MessageModel } from '../db/models.js';
 import { validateBody, validateText } from '../validation.js';
 import { TABLES } from '../db/tables.js';
 import {
-  ListQuerySchema, MessageCreateSchema, MessageUpdateSchema,
-  type Deleted, type ListQuery, type Message, type MessageCreate, type MessageUpdate, type Page, type Source,
+  MessageCreateSchema, MessageListQuerySchema, MessageUpdateSchema,
+  type Deleted, type FilteredListQuery, type Message, type MessageCreate, type MessageUpdate, type Page, type Source,
 } from '../schemas.js';
 import { deleted, findOr404,  readById, readOne, readPage, type Db, type ServiceDeps } from './support.js';
 
@@ -14,9 +14,9 @@ export class MessageService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(conversationId: number, query: Record<string, unknown> = {}): Promise<Page<Message>> {
-    const paging = validateText<ListQuery>(ListQuerySchema, query);
+    const listing = validateText<FilteredListQuery>(MessageListQuerySchema, query);
     await readById(this.deps.sql, TABLES.conversations, conversationId);
-    return readPage(this.deps.sql, TABLES.messages, { conversation_id: conversationId }, paging);
+    return readPage(this.deps.sql, TABLES.messages, { conversation_id: conversationId }, listing);
   }
 
   async get(conversationId: number, id: number): Promise<Message> {

@@ -2,8 +2,8 @@
 import { NotFoundError } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import {
-  ListQuerySchema, TopicCreateSchema, TopicUpdateSchema,
-  type Deleted, type ListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
+  TopicCreateSchema, TopicListQuerySchema, TopicUpdateSchema,
+  type Deleted, type FilteredListQuery, type Page, type Topic, type TopicCreate, type TopicUpdate,
 } from '../schemas.js';
 import { deleted, findOr404,  readById, readPage, trimFields, type ServiceDeps } from './support.js';
 import { TABLES } from '../db/tables.js';
@@ -12,8 +12,7 @@ export class TopicService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(query: Record<string, unknown> = {}): Promise<Page<Topic>> {
-    const paging = validateText<ListQuery>(ListQuerySchema, query);
-    return readPage(this.deps.sql, TABLES.topics, {}, paging);
+    return readPage(this.deps.sql, TABLES.topics, {}, validateText<FilteredListQuery>(TopicListQuerySchema, query));
   }
 
   async get(id: number): Promise<Topic> {

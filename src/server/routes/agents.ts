@@ -1,6 +1,6 @@
 // /api/agents
 import type { Services } from '../../core/context.js';
-import { AgentCreateSchema, AgentSchema, AgentUpdateSchema, DeletedSchema, ListQuerySchema } from '../../core/schemas.js';
+import { AgentCreateSchema, AgentSchema, AgentUpdateSchema, DeletedSchema, AgentListQuerySchema } from '../../core/schemas.js';
 import type { Route } from './route.js';
 
 const tag = 'agents';
@@ -9,7 +9,7 @@ export function agentRoutes({ agents }: Services): Route[] {
   return [
     {
       methods: ['get'], path: '/agents/', tag, summary: 'List agents',
-      query: ListQuerySchema, response: { kind: 'page', schema: AgentSchema },
+      query: AgentListQuerySchema, response: { kind: 'page', schema: AgentSchema },
       handle: ({ query }) => agents.list(query),
     },
     {

@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import type { Services } from '../../core/context.js';
 import {
   ConversationCreateSchema, ConversationListQuerySchema, ConversationSchema, ConversationUpdateSchema,
-  ConversationWithMessagesSchema, DeletedSchema,
+  ConversationWithMessagesSchema, DeletedSchema, ConversationImportSchema, ConversationForkSchema, ConversationExportQuerySchema,
 } from '../../core/schemas.js';
+import { attachmentHeader } from '../attachment.js';
 import type { Route } from './route.js';
 import type { Conversation, Message } from '../../core/schemas.js';
 
@@ -33,6 +34,35 @@ export function conversationRoutes({ conversations }: Services): Route[] {
       body: ConversationCreateSchema,
       response: { kind: 'created', schema: ConversationSchema, location: ({ id }) => `/api/conversations/${id}` },
       handle: ({ body }) => conversations.create(body),
+    },
+    {
+      methods: ['post'], path: '/conversations/import', tag, summary: 'Import a conversation exported as JSON',
+      description: 'A new conversation with the same messages (senders, contents, sources and timestamps); ids in the file are ignored. All or nothing.',
+      body: ConversationImportSchema,
+      response: { kind: 'created', schema: ConversationSchema, location: ({ id }) => `/api/conversations/${id}` },
+      handle: ({ body }) => conversations.import(body),
+    },
+    {
+      methods: ['get'], path: '/conversations/{id}/export', tag, summary: 'Download a conversation as JSON or Markdown',
+      description: 'format=json (default) is the conversation with every message, the body import takes; format=md is for reading.',
+      query: ConversationExportQuerySchema,
+      response: {
+        kind: 'custom', description: 'The conversation as an attachment',
+        content: { 'application/json': ConversationWithMessagesSchema, 'text/markdown': { type: 'string' } },
+      },
+      async handle({ params, query, ctx }) {
+        const file = await conversations.export(params.id, query);
+        ctx.set('Content-Disposition', attachmentHeader(file.filename));
+        ctx.type = file.contentType;
+        ctx.body = file.text;
+      },
+    },
+    {
+      methods: ['post'], path: '/conversations/{id}/fork', tag, summary: 'Copy a conversation up to a message into a new one',
+      description: 'Without message_id every message is copied. A message_id of another conversation is a 422.',
+      body: ConversationForkSchema,
+      response: { kind: 'created', schema: ConversationSchema, location: ({ id }) => `/api/conversations/${id}` },
+      handle: ({ params, body }) => conversations.fork(params.id, body),
     },
     {
       methods: ['get'], path: '/conversations/{id}', tag, summary: 'Get a conversation with its messages',

@@ -1,6 +1,6 @@
 // /api/conversations/{conversation_id}/messages
 import type { Services } from '../../core/context.js';
-import { DeletedSchema, ListQuerySchema, MessageCreateSchema, MessageSchema, MessageUpdateSchema } from '../../core/schemas.js';
+import { DeletedSchema, MessageListQuerySchema, MessageCreateSchema, MessageSchema, MessageUpdateSchema } from '../../core/schemas.js';
 import type { Route } from './route.js';
 
 const tag = 'messages';
@@ -10,7 +10,7 @@ export function messageRoutes({ messages }: Services): Route[] {
   return [
     {
       methods: ['get'], path: `${base}/`, tag, summary: 'List the messages of a conversation',
-      query: ListQuerySchema, response: { kind: 'page', schema: MessageSchema },
+      query: MessageListQuerySchema, response: { kind: 'page', schema: MessageSchema },
       handle: ({ params, query }) => messages.list(params.conversation_id, query),
     },
     {

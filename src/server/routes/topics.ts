@@ -1,6 +1,6 @@
 // /api/topics
 import type { Services } from '../../core/context.js';
-import { DeletedSchema, ListQuerySchema, TopicCreateSchema, TopicSchema, TopicUpdateSchema } from '../../core/schemas.js';
+import { DeletedSchema, TopicListQuerySchema, TopicCreateSchema, TopicSchema, TopicUpdateSchema } from '../../core/schemas.js';
 import type { Route } from './route.js';
 
 const tag = 'topics';
@@ -9,7 +9,7 @@ export function topicRoutes({ topics }: Services): Route[] {
   return [
     {
       methods: ['get'], path: '/topics/', tag, summary: 'List topics',
-      query: ListQuerySchema, response: { kind: 'page', schema: TopicSchema },
+      query: TopicListQuerySchema, response: { kind: 'page', schema: TopicSchema },
       handle: ({ query }) => topics.list(query),
     },
     {
