@@ -7,6 +7,7 @@ import * as Errors from '@oclif/core/errors';
 import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
+import { confirmed } from './confirm.js';
 import { describeCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
@@ -71,6 +72,13 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   /** A line on stderr, as given (warnings and notices the command composes itself). */
   protected note(line: string): void {
     this.io.stderr.write(`${line}\n`);
+  }
+
+  /** Asks before deleting on a terminal (not with --yes); a "no" ends the command, exit code 1. */
+  protected async confirmDeletion(question: string): Promise<void> {
+    if ((this.flags as { yes?: boolean }).yes || (await confirmed(this.io, escapeControls(question)))) return;
+    this.note('Nothing deleted.');
+    this.exit(1);
   }
 
   /** Prints rows as a table unless --json (then the returned rows are printed as JSON). */

@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT, runDana } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { DANA_BIN, PROJECT_ROOT, cleanEnv, runDana } from '../helpers/cli.js';
+import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError } from '../helpers/cli-output.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -55,5 +57,72 @@ describe('CLI conventions', () => {
         expect(result.stdout).to.contain(`DANA_AC_${shell.toUpperCase()}_SETUP_PATH=`);
       });
     }
+  });
+
+  describe('deleting on a terminal', () => {
+    const TERMINAL = { tty: { stdin: true, stdout: true, stderr: true }, columns: 80 };
+
+    async function withAgent() {
+      const dana = danaIn(tempDir());
+      const created = await dana(['agents', 'create', '--name', 'Researcher', '--json']);
+      return { dana, id: String(created.json.id) };
+    }
+
+    it('asks first, and a "no" deletes nothing (exit 1)', async () => {
+      const { dana, id } = await withAgent();
+      const result = await dana(['agents', 'delete', id], { ...TERMINAL, input: 'n\n' });
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`Delete agent ${id} "Researcher"?`).and.contain('[y/N]').and.contain('Nothing deleted.');
+      expect((await dana(['agents', 'get', id])).code).to.equal(0);
+    });
+
+    it('deletes on "y"', async () => {
+      const { dana, id } = await withAgent();
+      const result = await dana(['agents', 'delete', id], { ...TERMINAL, input: 'y\n' });
+      expect(result.code, result.stderr).to.equal(0);
+      expect((await dana(['agents', 'get', id])).code).to.equal(3);
+    });
+
+    it('does not ask with --yes or -y', async () => {
+      const { dana, id } = await withAgent();
+      const second = (await dana(['agents', 'create', '--name', 'Other', '--json'])).json.id;
+      for (const [flag, target] of [['--yes', id], ['-y', String(second)]]) {
+        const result = await dana(['agents', 'delete', target, flag], TERMINAL);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stderr).to.not.contain('[y/N]');
+      }
+    });
+
+    it('never asks when stdin or stdout is not a terminal, so scripts keep working', async () => {
+      const { dana, id } = await withAgent();
+      const piped = await dana(['agents', 'delete', id], { tty: { stdin: false, stdout: true } });
+      expect(piped.code, piped.stderr).to.equal(0);
+      expect(piped.stderr).to.not.contain('[y/N]');
+    });
+
+    it('every delete command takes --yes', async () => {
+      for (const topic of ['agents', 'topics', 'docs', 'conversations', 'messages']) {
+        const help = await runDana([topic, 'delete', '--help']);
+        expect(help.stdout, topic).to.match(/-y, --yes/);
+      }
+    });
+
+    // A real terminal: the prompt is written to it and the answer typed into it.
+    it('asks in a real terminal and waits for the answer', async function () {
+      this.timeout(30_000);
+      const home = tempDir();
+      const created = await runDana(['agents', 'create', '--name', 'Researcher', '--json'], { env: { DANA_HOME: home } });
+      const command = `${process.execPath} ${DANA_BIN} agents delete ${created.json.id}`;
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ DANA_HOME: home, TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        screen += chunk.toString('utf8');
+        if (screen.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end('y\r');
+      });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(screen).to.contain(`Delete agent ${created.json.id} "Researcher"?`);
+      expect(code, screen).to.equal(0);
+      expect((await runDana(['agents', 'get', String(created.json.id)], { env: { DANA_HOME: home } })).code).to.equal(3);
+    });
   });
 });
