@@ -10,7 +10,8 @@ import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import { confirmed } from './confirm.js';
 import { describeCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
-import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
+import { escapeControls, formatRecord, formatTable, type Column, type TableLayout } from './output.js';
+import { COLOURS, NO_COLOURS, wantsColour, type Style } from './style.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DanaCommand)['baseFlags'] & T['flags']>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -20,6 +21,11 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     'data-dir': Flags.string({
       description: 'Data folder holding local.db and uploads/ (default: $DANA_HOME or ~/.dana).',
+      helpGroup: 'GLOBAL',
+    }),
+    color: Flags.boolean({
+      description: 'Colour on a terminal (the default); --no-color turns it off, as NO_COLOR does.',
+      allowNo: true,
       helpGroup: 'GLOBAL',
     }),
   };
@@ -85,8 +91,19 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   protected showList<R>(rows: R[], columns: Array<Column<R>>, emptyHint: string): R[] {
     if (this.jsonEnabled()) return rows;
     if (rows.length === 0 && this.io.stdout.isTTY) this.note(emptyHint);
-    else this.log(formatTable(rows, columns));
+    else this.io.stdout.write(`${formatTable(rows, columns, this.tableLayout())}\n`);
     return rows;
+  }
+
+  /** On a terminal, tables fit its width and their header is bold (when colour is on). */
+  protected tableLayout(): TableLayout {
+    return { width: this.io.stdout.isTTY ? this.io.stdout.columns : undefined, styleHeader: this.stdoutStyle().bold };
+  }
+
+  /** Colours for stdout: none off a terminal, with --json, --no-color or NO_COLOR. */
+  protected stdoutStyle(): Style {
+    const colour = !this.jsonEnabled() && wantsColour(this.io.stdout, this.io.env, this.flags?.color);
+    return colour ? COLOURS : NO_COLOURS;
   }
 
   /** Prints one record as `key: value` lines unless --json. */
@@ -111,7 +128,8 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') this.exit(0);
     const { exitCode, detail, message } = describeCliError(error, this.io.env);
     if (this.jsonEnabled()) this.logJson({ detail });
-    this.note(`Error: ${escapeControls(message)}`);
+    const style = wantsColour(this.io.stderr, this.io.env, this.flags?.color) ? COLOURS : NO_COLOURS;
+    this.note(`${style.red('Error:')} ${escapeControls(message)}`);
     if (this.io.env.DEBUG && error.stack) this.note(error.stack);
     this.exit(exitCode);
   }

@@ -125,4 +125,74 @@ describe('CLI conventions', () => {
       expect((await runDana(['agents', 'get', String(created.json.id)], { env: { DANA_HOME: home } })).code).to.equal(3);
     });
   });
+
+  describe('tables on a terminal', () => {
+    const LONG = 'An agent that reads every paper on photosynthesis and answers questions about chlorophyll';
+
+    it('fit 80 columns, cutting long text with …, while --json keeps it whole', async () => {
+      const dana = danaIn(tempDir());
+      await dana(['agents', 'create', '--name', 'A researcher with a rather long name indeed', '--description', LONG]);
+      const table = await dana(['agents', 'list'], { tty: { stdout: true }, columns: 80 });
+      const rows = table.stdout.trimEnd().split('\n');
+      for (const row of rows) expect(row.length, row).to.be.at.most(80);
+      expect(rows[1]).to.contain('…');
+      const json = await dana(['agents', 'list', '--json'], { tty: { stdout: true }, columns: 80 });
+      expect(json.json[0].description).to.equal(LONG);
+    });
+
+    it('show timestamps to the minute, without milliseconds', async () => {
+      const dana = danaIn(tempDir());
+      const agent = (await dana(['agents', 'create', '--name', 'Ada', '--json'])).json;
+      const table = await dana(['agents', 'list'], { tty: { stdout: true }, columns: 120 });
+      const updated = new Date(agent.updated_at);
+      const two = (n: number) => String(n).padStart(2, '0');
+      const shown = `${updated.getFullYear()}-${two(updated.getMonth() + 1)}-${two(updated.getDate())} ${two(updated.getHours())}:${two(updated.getMinutes())}`;
+      expect(table.stdout).to.contain(shown).and.not.contain(agent.updated_at);
+    });
+  });
+
+  describe('colour', () => {
+    const ESC = '\x1b[';
+    const colourTerminal = { tty: { stdout: true, stderr: true }, columns: 100, env: { NO_COLOR: undefined, TERM: 'xterm-256color' } };
+
+    it('a terminal gets a bold table header and a red "Error:"', async () => {
+      const dana = danaIn(tempDir());
+      await dana(['agents', 'create', '--name', 'Ada']);
+      const [table, missing] = await Promise.all([dana(['agents', 'list'], colourTerminal), dana(['agents', 'get', '99'], colourTerminal)]);
+      expect(table.stdout.split('\n')[0]).to.match(/^\x1b\[1mID/);
+      expect(missing.stderr).to.contain(`${ESC}31mError:`);
+    });
+
+    it('none with NO_COLOR, --no-color, --json or off a terminal', async () => {
+      const dana = danaIn(tempDir());
+      await dana(['agents', 'create', '--name', 'Ada']);
+      const runs = await Promise.all([
+        dana(['agents', 'list'], { ...colourTerminal, env: { ...colourTerminal.env, NO_COLOR: '1' } }),
+        dana(['agents', 'list', '--no-color'], colourTerminal),
+        dana(['agents', 'list', '--json'], colourTerminal),
+        dana(['agents', 'list'], { env: { NO_COLOR: undefined, TERM: 'xterm-256color' } }),
+        dana(['agents', 'get', '99', '--no-color'], colourTerminal),
+      ]);
+      for (const result of runs) expect(result.stdout + result.stderr).to.not.contain(ESC);
+    });
+  });
+
+  describe('conversations get', () => {
+    it('shows every message whole, wrapped to the terminal, with each reply\'s sources', async function () {
+      this.timeout(30_000);
+      const dana = danaIn(tempDir());
+      const question = `What does chlorophyll absorb? ${Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ')}`;
+      await dana(['agents', 'create', '--name', 'Ada']);
+      await dana(['docs', 'upload', path.join(PROJECT_ROOT, 'test', 'fixtures', 'photosynthesis.pdf'), '--agent', '1']);
+      const chat = await dana(['chat', '--agent', '1', '-m', question, '--json']);
+      expect(chat.code, chat.stderr).to.equal(0);
+      const shown = await dana(['conversations', 'get', String(chat.json.conversation_id)], { tty: { stdout: true }, columns: 60 });
+      expect(shown.code, shown.stderr).to.equal(0);
+      const lines = shown.stdout.split('\n');
+      for (const line of lines) expect(line.length, line).to.be.at.most(60);
+      const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+      expect(flat(shown.stdout)).to.contain(flat(question)).and.contain(flat(chat.json.agent_response));
+      expect(flat(shown.stdout)).to.contain('Sources: photosynthesis.pdf (document 1)');
+    });
+  });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
+import { formatTimestamp } from '../../src/cli/output.js';
 import { DANA_BIN, cleanEnv } from '../helpers/cli.js';
 import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
@@ -51,7 +52,7 @@ describe('dana docs', () => {
       expect(parseRecord(getHuman.stdout)).to.include({ id: '1', filename: document.filename, original_filename: 'notes.md', file_size: '13', mime_type: 'text/markdown', topic_id: '' });
       expect(listJson.json).to.deep.equal([document]);
       expect(parseTable(listHuman.stdout)).to.deep.equal([
-        { ID: '1', NAME: 'notes.md', SIZE: '13 B', TYPE: 'text/markdown', TOPIC: '', AGENT: '', CREATED: document.created_at },
+        { ID: '1', NAME: 'notes.md', SIZE: '13 B', TYPE: 'text/markdown', TOPIC: '', AGENT: '', CREATED: formatTimestamp(document.created_at) },
       ]);
 
       const updated = await dana(['docs', 'update', '1', '--name', 'final notes.md', '--json']);
