@@ -48,6 +48,42 @@ describe('CLI conventions', () => {
     });
   });
 
+  describe('help examples', () => {
+    // The commands of an EXAMPLES section as a shell reads them: `\` continuations joined.
+    function exampleCommands(help: string): string[] {
+      const section = help.slice(help.indexOf('EXAMPLES'));
+      return section.replace(/ \\\n\s*/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line.startsWith('$ ')).map((line) => line.slice(2));
+    }
+
+    for (const columns of [40, 60, 80]) {
+      it(`break only between shell words at ${columns} columns`, async () => {
+        const help = await runDana(['agents', 'create', '--help'], { env: { OCLIF_COLUMNS: String(columns) } });
+        expect(exampleCommands(help.stdout)).to.include.members([
+          'dana providers add ollama --base-url http://127.0.0.1:11434/v1 --model llama3.2',
+          `dana agents create --name Writer --config '{"provider":"openai","model":"gpt-4o-mini","temperature":0.3}'`,
+        ]);
+      });
+    }
+
+    it('the Ollama example pasted into a shell adds the provider', async () => {
+      const home = tempDir();
+      const help = await runDana(['agents', 'create', '--help'], { env: { OCLIF_COLUMNS: '40' } });
+      const lines = help.stdout.split('\n');
+      const start = lines.findIndex((line) => line.includes('$ dana providers add'));
+      let pasted = '';
+      for (let i = start; i < lines.length; i++) {
+        pasted += `${lines[i].trim().replace(/^\$ /, '')}\n`;
+        if (!lines[i].endsWith('\\')) break;
+      }
+      const script = `dana() { "${process.execPath}" "${DANA_BIN}" "$@"; }\n${pasted}`;
+      const shell = spawn('bash', ['-c', script], { env: cleanEnv({ DANA_HOME: home }) });
+      const code = await new Promise((resolve) => shell.on('close', resolve));
+      expect(code).to.equal(0);
+      const provider = await runDana(['providers', 'get', 'ollama', '--json'], { env: { DANA_HOME: home } });
+      expect(provider.json).to.include({ base_url: 'http://127.0.0.1:11434/v1', model: 'llama3.2' });
+    });
+  });
+
   describe('shell completion', () => {
     for (const shell of ['bash', 'zsh']) {
       it(`\`dana autocomplete script ${shell}\` prints the line to add to the shell's start-up file`, async () => {
