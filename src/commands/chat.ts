@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../cli/base-command.js';
 import { escapeControls } from '../cli/output.js';
+import { ValidationError } from '../core/errors.js';
 import type { ChatResponse } from '../core/schemas.js';
 
 export default class Chat extends DanaCommand<typeof Chat> {
@@ -27,6 +28,9 @@ export default class Chat extends DanaCommand<typeof Chat> {
     const { chat } = context.services;
     const { agent: agentId, conversation: conversationId } = this.flags;
     const message = this.flags.message ?? (this.io.stdin.isTTY ? undefined : await readAll(this.io.stdin));
+    if (this.flags.message === undefined && message !== undefined && !message.trim()) {
+      throw ValidationError.field(['args', 'standard input'], 'empty: pipe a message in, or pass one with -m TEXT', 'missing');
+    }
     if (message === undefined) {
       const { agent } = await chat.participants(agentId, conversationId);
       const { runChatApp } = await import('../tui/run.js');
