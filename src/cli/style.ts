@@ -10,13 +10,25 @@ export interface Style {
   red: (text: string) => string;
   green: (text: string) => string;
   cyan: (text: string) => string;
+  yellow: (text: string) => string;
+  italic: (text: string) => string;
+  underline: (text: string) => string;
 }
 
 const sgr = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
 const plain = (text: string) => text;
 
-export const COLOURS: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), cyan: sgr(36, 39) };
-export const NO_COLOURS: Style = { bold: plain, dim: plain, red: plain, green: plain, cyan: plain };
+export const COLOURS: Style = {
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+  red: sgr(31, 39),
+  green: sgr(32, 39),
+  cyan: sgr(36, 39),
+  yellow: sgr(33, 39),
+  italic: sgr(3, 23),
+  underline: sgr(4, 24),
+};
+export const NO_COLOURS: Style = { bold: plain, dim: plain, red: plain, green: plain, cyan: plain, yellow: plain, italic: plain, underline: plain };
 
 /** Whether a stream gets colour: a terminal, and nobody asked for none. */
 export function wantsColour(stream: { isTTY?: boolean }, env: Env, colourFlag: boolean | undefined): boolean {

@@ -31,7 +31,7 @@ const backend: ChatBackend = {
     } as unknown as ChatResponse;
     yield { type: 'done', response };
   },
-} as ChatBackend;
+} as unknown as ChatBackend;
 
 describe('the interactive chat escapes stored text', () => {
   afterEach(() => cleanup());
