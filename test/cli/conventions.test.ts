@@ -85,6 +85,22 @@ describe('CLI conventions', () => {
   });
 
   describe('shell completion', () => {
+    it('`dana autocomplete fish` prints fish completions for commands and their flags', async () => {
+      const result = await runDana(['autocomplete', 'fish']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.contain("complete -c dana -n __fish_use_subcommand -a agents -d 'Manage agents");
+      expect(result.stdout).to.contain("complete -c dana -n '__fish_seen_subcommand_from agents; and not __fish_seen_subcommand_from");
+      expect(result.stdout).to.contain("complete -c dana -n '__fish_seen_subcommand_from agents; and __fish_seen_subcommand_from delete' -l yes -s y");
+    });
+
+    it('`dana autocomplete bash` builds a completion that knows the commands', async () => {
+      const home = tempDir();
+      const result = await runDana(['autocomplete', 'bash'], { env: { HOME: home, XDG_CACHE_HOME: undefined } });
+      expect(result.code, result.stderr).to.equal(0);
+      const script = fs.readFileSync(path.join(home, '.cache', 'dana', 'autocomplete', 'functions', 'bash', 'dana.bash'), 'utf8');
+      expect(script).to.match(/agents[: ]list/);
+    });
+
     for (const shell of ['bash', 'zsh']) {
       it(`\`dana autocomplete script ${shell}\` prints the line to add to the shell's start-up file`, async () => {
         const home = tempDir();
@@ -229,6 +245,25 @@ describe('CLI conventions', () => {
       const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
       expect(flat(shown.stdout)).to.contain(flat(question)).and.contain(flat(chat.json.agent_response));
       expect(flat(shown.stdout)).to.contain('Sources: photosynthesis.pdf (document 1)');
+    });
+  });
+
+  describe('chat -m', () => {
+    it('shows a spinner on a terminal\'s stderr until the first words, then erases it', async () => {
+      const dana = danaIn(tempDir());
+      await dana(['agents', 'create', '--name', 'Ada']);
+      const result = await dana(['chat', '--agent', '1', '-m', 'hello'], { tty: { stdout: true, stderr: true } });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.contain('Thinking…').and.contain('\r\x1b[K');
+      expect(result.stdout).to.not.contain('Thinking');
+    });
+
+    it('shows none when stderr is not a terminal', async () => {
+      const dana = danaIn(tempDir());
+      await dana(['agents', 'create', '--name', 'Ada']);
+      const result = await dana(['chat', '--agent', '1', '-m', 'hello']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.not.contain('Thinking');
     });
   });
 });
