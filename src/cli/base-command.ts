@@ -8,9 +8,11 @@ import type { Interfaces } from '@oclif/core';
 import type { ContextOptions, DanaContext } from '../core/context.js';
 import type { ConfigOverrides, DanaConfig } from '../core/config.js';
 import type { Page } from '../core/schemas.js';
+import { confirmed } from './confirm.js';
 import { describeCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
-import { escapeControls, formatRecord, formatTable, type Column } from './output.js';
+import { escapeControls, formatRecord, formatTable, type Column, type TableLayout } from './output.js';
+import { COLOURS, NO_COLOURS, wantsColour, type Style } from './style.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DanaCommand)['baseFlags'] & T['flags']>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -20,6 +22,11 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     'data-dir': Flags.string({
       description: 'Data folder holding local.db and uploads/ (default: $DANA_HOME or ~/.dana).',
+      helpGroup: 'GLOBAL',
+    }),
+    color: Flags.boolean({
+      description: 'Colour on a terminal (the default); --no-color turns it off, as NO_COLOR does.',
+      allowNo: true,
       helpGroup: 'GLOBAL',
     }),
   };
@@ -74,11 +81,18 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     this.io.stderr.write(`${line}\n`);
   }
 
+  /** Asks before deleting on a terminal (not with --yes); a "no" ends the command, exit code 1. */
+  protected async confirmDeletion(question: string): Promise<void> {
+    if ((this.flags as { yes?: boolean }).yes || (await confirmed(this.io, escapeControls(question)))) return;
+    this.note('Nothing deleted.');
+    this.exit(1);
+  }
+
   /** Prints rows as a table unless --json (then the returned rows are printed as JSON). */
   protected showList<R>(rows: R[], columns: Array<Column<R>>, emptyHint: string): R[] {
     if (this.jsonEnabled()) return rows;
     if (rows.length === 0 && this.io.stdout.isTTY) this.note(emptyHint);
-    else this.log(formatTable(rows, columns));
+    else this.io.stdout.write(`${formatTable(rows, columns, this.tableLayout())}\n`);
     return rows;
   }
 
@@ -118,6 +132,17 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     return rows;
   }
 
+  /** On a terminal, tables fit its width and their header is bold (when colour is on). */
+  protected tableLayout(): TableLayout {
+    return { width: this.io.stdout.isTTY ? this.io.stdout.columns : undefined, styleHeader: this.stdoutStyle().bold };
+  }
+
+  /** Colours for stdout: none off a terminal, with --json, --no-color or NO_COLOR. */
+  protected stdoutStyle(): Style {
+    const colour = !this.jsonEnabled() && wantsColour(this.io.stdout, this.io.env, this.flags?.color);
+    return colour ? COLOURS : NO_COLOURS;
+  }
+
   /** Prints one record as `key: value` lines unless --json. */
   protected showRecord<R extends object>(record: R): R {
     if (!this.jsonEnabled()) this.log(formatRecord(record as Record<string, unknown>));
@@ -140,7 +165,8 @@ export abstract class DanaCommand<T extends typeof Command> extends Command {
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') this.exit(0);
     const { exitCode, detail, message } = describeCliError(error, this.io.env);
     if (this.jsonEnabled()) this.logJson({ detail });
-    this.note(`Error: ${escapeControls(message)}`);
+    const style = wantsColour(this.io.stderr, this.io.env, this.flags?.color) ? COLOURS : NO_COLOURS;
+    this.note(`${style.red('Error:')} ${escapeControls(message)}`);
     if (this.io.env.DEBUG && error.stack) this.note(error.stack);
     this.exit(exitCode);
   }

@@ -11,13 +11,14 @@ export interface CliError {
 }
 
 // Body fields whose flag has another name on the command line.
-const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation', q: 'search', message_id: 'at' };
+const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation', original_filename: 'name', q: 'search', message_id: 'at' };
 
 export function describeCliError(error: unknown, env: Record<string, string | undefined> = process.env): CliError {
   const known = toDanaError(error);
   if (known) {
     const { exitCode, detail } = errorOutcome(known);
-    const message = known instanceof ValidationError ? known.issues.map(describeIssue).join('; ') : known.message;
+    // One sentence per field: a flag that breaks two rules (empty, so not non-blank) is named once.
+    const message = known instanceof ValidationError ? firstIssuePerField(known.issues).map(describeIssue).join('; ') : known.message;
     return { exitCode, detail, message: oneLine(message) };
   }
   if (error instanceof Errors.CLIError) {
@@ -28,6 +29,11 @@ export function describeCliError(error: unknown, env: Record<string, string | un
   // A driver's message can quote the database URL it was given.
   const message = maskPassword(oneLine((error as Error)?.message || String(error)));
   return { exitCode: 1, detail: message, message: env.DEBUG ? message : `${message} (set DEBUG=1 for details)` };
+}
+
+function firstIssuePerField(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => !seen.has(issue.loc.join('\0')) && Boolean(seen.add(issue.loc.join('\0'))));
 }
 
 function describeIssue(issue: ValidationIssue): string {

@@ -1,8 +1,10 @@
 // The one place that opens a database and picks an upload folder. Every front end makes a
 // context, passes it down explicitly, and closes it when done.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import type { DanaConfig } from './config.js';
+import { ValidationError } from './errors.js';
 import { openDatabase } from './db/dialects.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { bindModels, type Models } from './db/models.js';
@@ -52,10 +54,23 @@ export interface ContextOptions {
   registry?: ChatRegistry;
 }
 
+/** Creates a folder (and its parents) `0700`; a file in the way is a setting to fix, said plainly. */
+async function makePrivateFolder(dir: string, setting: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+    let blocker = dir;
+    while (code === 'ENOTDIR' && path.dirname(blocker) !== blocker && !(await fs.stat(blocker).catch(() => undefined))) blocker = path.dirname(blocker);
+    throw ValidationError.field(['env', setting], `${blocker} is a file, not a folder; choose a folder`, 'config_error');
+  }
+}
+
 export async function createContext(config: DanaConfig, options: ContextOptions = {}): Promise<DanaContext> {
   // Only the owner may enter: the database and uploads are private (existing folders keep their mode).
-  await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  await fs.mkdir(config.uploadDir, { recursive: true, mode: 0o700 });
+  await makePrivateFolder(config.dataDir, 'data folder (--data-dir, DANA_HOME)');
+  await makePrivateFolder(config.uploadDir, 'upload folder (DANA_UPLOAD_DIR)');
   const database = openDatabase(config.database);
   const { sql } = database;
   try {

@@ -2,6 +2,8 @@
 // after Enter, a paste, a fast terminal delivering text and Enter in one chunk), so the
 // line and cursor live in refs that every key reads and updates at once: a key is never
 // applied to a stale line, and each line break ends exactly the text typed before it.
+// Up and Down walk the lines typed before (the draft is kept); Ctrl-C clears the line and
+// tells the chat, which decides whether it stops a reply or leaves.
 import { useRef, useState } from 'react';
 import { Text, useInput } from 'ink';
 
@@ -9,11 +11,18 @@ export interface LineInputProps {
   /** Called once per finished line, in the order typed. */
   onLine: (line: string) => void;
   placeholder?: string;
+  /** Lines typed before, oldest first (read at each key, so it may grow in place). */
+  history?: readonly string[];
+  /** Ctrl-C: `hadText` says whether the line held text (now cleared). */
+  onInterrupt?: (hadText: boolean) => void;
 }
 
-export function LineInput({ onLine, placeholder = '' }: LineInputProps) {
+export function LineInput({ onLine, placeholder = '', history = [], onInterrupt }: LineInputProps) {
   const line = useRef('');
   const cursor = useRef(0);
+  // Where Up/Down stand in the history: undefined is the line being written (kept in draft).
+  const recalled = useRef<number | undefined>(undefined);
+  const draft = useRef('');
   const [, setShown] = useState({ line: '', cursor: 0 });
   const show = () => setShown({ line: line.current, cursor: cursor.current });
 
@@ -26,16 +35,38 @@ export function LineInput({ onLine, placeholder = '' }: LineInputProps) {
     line.current = line.current.slice(0, cursor.current - 1) + line.current.slice(cursor.current);
     cursor.current--;
   };
+  const replace = (text: string) => {
+    line.current = text;
+    cursor.current = text.length;
+  };
   const finish = () => {
     const done = line.current;
-    line.current = '';
-    cursor.current = 0;
+    replace('');
+    recalled.current = undefined;
     onLine(done);
+  };
+  const recall = (step: -1 | 1) => {
+    const at = recalled.current ?? history.length;
+    const next = Math.min(history.length, Math.max(0, at + step));
+    if (next === at) return;
+    if (recalled.current === undefined) draft.current = line.current;
+    recalled.current = next === history.length ? undefined : next;
+    replace(recalled.current === undefined ? draft.current : history[next]);
   };
 
   useInput((input, key) => {
-    if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return;
-    if (key.return) finish();
+    if (key.ctrl && input === 'c') {
+      const hadText = line.current.length > 0;
+      replace('');
+      recalled.current = undefined;
+      show();
+      onInterrupt?.(hadText);
+      return;
+    }
+    if (key.upArrow) recall(-1);
+    else if (key.downArrow) recall(1);
+    else if (key.ctrl || key.meta || key.tab) return;
+    else if (key.return) finish();
     else if (key.backspace || key.delete) erase();
     else if (key.leftArrow) cursor.current = Math.max(0, cursor.current - 1);
     else if (key.rightArrow) cursor.current = Math.min(line.current.length, cursor.current + 1);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { formatTimestamp } from '../../src/cli/output.js';
 import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { seed } from '../helpers/seed.js';
@@ -45,8 +46,8 @@ describe('dana agents', () => {
       });
       expect(listJson.json).to.deep.equal([agent, writer]);
       expect(parseTable(listHuman.stdout)).to.deep.equal([
-        { ID: '1', NAME: 'Researcher', DESCRIPTION: 'Reads papers', UPDATED: agent.updated_at },
-        { ID: '2', NAME: 'Writer', DESCRIPTION: '', UPDATED: writer.updated_at },
+        { ID: '1', NAME: 'Researcher', DESCRIPTION: 'Reads papers', UPDATED: formatTimestamp(agent.updated_at) },
+        { ID: '2', NAME: 'Writer', DESCRIPTION: '', UPDATED: formatTimestamp(writer.updated_at) },
       ]);
 
       const updated = await dana(['agents', 'update', '1', '--name', 'Senior Researcher', '--json']);

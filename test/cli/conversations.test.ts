@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { formatTimestamp } from '../../src/cli/output.js';
 import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { seed } from '../helpers/seed.js';
@@ -32,8 +33,8 @@ describe('dana conversations', () => {
       expect(getJson.json).to.deep.equal({ ...conversation, messages: [] });
       expect(listJson.json).to.deep.equal([conversation, loose]);
       expect(parseTable(listHuman.stdout)).to.deep.equal([
-        { ID: '1', TITLE: 'Planning', AGENT: '1', UPDATED: conversation.updated_at },
-        { ID: '2', TITLE: 'Loose', AGENT: '', UPDATED: loose.updated_at },
+        { ID: '1', TITLE: 'Planning', AGENT: '1', UPDATED: formatTimestamp(conversation.updated_at) },
+        { ID: '2', TITLE: 'Loose', AGENT: '', UPDATED: formatTimestamp(loose.updated_at) },
       ]);
       expect(ofAgent.json).to.deep.equal([conversation]);
 
@@ -60,12 +61,9 @@ describe('dana conversations', () => {
         [1, 'user', 'hello'],
         [2, 'agent', 'hi there'],
       ]);
-      const [record, table] = human.stdout.split('\n\n');
+      const [record, ...transcript] = human.stdout.trimEnd().split('\n\n');
       expect(parseRecord(record)).to.include({ id: '1', title: 'Chat', messages: '2' });
-      expect(parseTable(table).map((row) => [row.ID, row.SENDER, row.CONTENT])).to.deep.equal([
-        ['1', 'user', 'hello'],
-        ['2', 'agent', 'hi there'],
-      ]);
+      expect(transcript.map((entry) => entry.replace(/ \d{4}-\d\d-\d\d \d\d:\d\d$/m, ''))).to.deep.equal(['#1 user\n  hello', '#2 agent\n  hi there']);
     });
 
     it('deletes its messages with it', async () => {

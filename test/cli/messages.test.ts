@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { formatTimestamp } from '../../src/cli/output.js';
 import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { seed } from '../helpers/seed.js';
@@ -41,8 +42,8 @@ describe('dana messages', () => {
       });
       expect(listJson.json).to.deep.equal([message, reply]);
       expect(parseTable(listHuman.stdout)).to.deep.equal([
-        { ID: '1', SENDER: 'user', CONTENT: 'hello there', CREATED: message.created_at },
-        { ID: '2', SENDER: 'agent', CONTENT: 'hi', CREATED: reply.created_at },
+        { ID: '1', SENDER: 'user', CONTENT: 'hello there', CREATED: formatTimestamp(message.created_at) },
+        { ID: '2', SENDER: 'agent', CONTENT: 'hi', CREATED: formatTimestamp(reply.created_at) },
       ]);
       expect(Date.parse(conversation.json.updated_at)).to.be.at.least(Date.parse(reply.created_at));
 

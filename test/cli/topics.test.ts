@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { formatTimestamp } from '../../src/cli/output.js';
 import { danaIn } from '../helpers/cli-in-process.js';
 import { expectCliError, expectJsonError, parseRecord, parseTable } from '../helpers/cli-output.js';
 import { seed } from '../helpers/seed.js';
@@ -39,8 +40,8 @@ describe('dana topics', () => {
       });
       expect(listJson.json).to.deep.equal([topic, other]);
       expect(parseTable(listHuman.stdout)).to.deep.equal([
-        { ID: '1', NAME: 'Research Papers', DESCRIPTION: 'Academic papers', UPDATED: topic.updated_at },
-        { ID: '2', NAME: 'Notes', DESCRIPTION: '', UPDATED: other.updated_at },
+        { ID: '1', NAME: 'Research Papers', DESCRIPTION: 'Academic papers', UPDATED: formatTimestamp(topic.updated_at) },
+        { ID: '2', NAME: 'Notes', DESCRIPTION: '', UPDATED: formatTimestamp(other.updated_at) },
       ]);
 
       const updated = await dana(['topics', 'update', '1', '--description', 'Papers from 2024 on', '--json']);

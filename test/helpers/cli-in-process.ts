@@ -42,7 +42,8 @@ async function findCommand(args: string[]): Promise<{ id: string; argv: string[]
   const loaded = await loadConfig();
   for (const words of [2, 1]) {
     const id = args.slice(0, words).join(':');
-    if (args.slice(0, words).every((word) => !word.startsWith('-')) && loaded.findCommand(id)) return { id, argv: args.slice(words) };
+    // Commands of oclif's plugins (help, version, autocomplete) have no file in src/: they run spawned.
+    if (args.slice(0, words).every((word) => !word.startsWith('-')) && loaded.findCommand(id)?.pluginName === loaded.name) return { id, argv: args.slice(words) };
   }
   return undefined;
 }

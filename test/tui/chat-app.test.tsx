@@ -98,8 +98,8 @@ describe('the interactive chat (ChatApp)', () => {
     const earlier = await ctx.services.chat.send({ message: 'Tell me about chlorophyll', agent_id: agent.id });
     const screen = open({ conversationId: earlier.conversation_id, history: await conversationHistory(ctx, earlier.conversation_id) });
     await typeLine(screen, 'And glucose?');
-    // The earlier reply is shown without sources (they are not stored); the new one has them.
-    await waitForText(screen, 'Sources:', 1);
+    // The earlier reply is shown with its stored sources, the new one with its own.
+    await waitForText(screen, 'Sources:', 2);
     expect(frame(screen).split(QUOTE)).to.have.length(3);
     expect(await storedCounts(ctx)).to.deep.equal({ conversations: 1, messages: 4 });
   });
@@ -235,7 +235,7 @@ describe('the interactive chat (ChatApp)', () => {
       await expectGone();
     });
 
-    it('shows a reply as it streams, and Ctrl-C then leaves without storing the turn', async () => {
+    it('shows a reply as it streams; Ctrl-C stops it without storing the turn, and a second Ctrl-C leaves', async () => {
       // One word a second: the reply is far from its end when Ctrl-C comes.
       fake = await startFakeOpenAi(`Chlorophyll is green${' and this reply goes on'.repeat(6)}`, 1000);
       await addProvider(ctx, 'fake', fake.baseUrl);
@@ -244,10 +244,12 @@ describe('the interactive chat (ChatApp)', () => {
       await typeLine(screen, 'Why is it green?');
       await waitForText(screen, 'Chlorophyll');
       screen.stdin.write('\x03');
-      await expectGone();
+      await waitForText(screen, 'Stopped: nothing of this reply is stored.');
       // The runner saw its request cut short: the turn is over, with nothing stored.
       await waitFor(() => fake?.paced.cutShort === 1, DEADLINE_MS, 'the reply to be cut short');
       expect(await storedCounts(ctx)).to.deep.equal({ conversations: 0, messages: 0 });
+      screen.stdin.write('\x03');
+      await expectGone();
     });
   });
 });

@@ -22,7 +22,7 @@ const message = (id: number, sender: string, content: string): Message => ({
 
 const backend: ChatBackend = {
   agent,
-  async *send(text) {
+  async *send(text: string) {
     yield { type: 'delta', text: `partial ${HOSTILE}` };
     const response = {
       success: true, message: text, conversation_id: 7, message_id: 3, agent_response: `reply ${HOSTILE}`,
@@ -31,7 +31,7 @@ const backend: ChatBackend = {
     } as unknown as ChatResponse;
     yield { type: 'done', response };
   },
-} as ChatBackend;
+} as unknown as ChatBackend;
 
 describe('the interactive chat escapes stored text', () => {
   afterEach(() => cleanup());

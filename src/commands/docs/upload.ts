@@ -5,7 +5,7 @@ import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { DOCUMENT_COLUMNS } from '../../cli/columns.js';
 import { withProgress } from '../../cli/progress.js';
-import { ValidationError } from '../../core/errors.js';
+import { toDanaError, ValidationError } from '../../core/errors.js';
 import type { Document } from '../../core/schemas.js';
 
 export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
@@ -27,15 +27,17 @@ export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
     const { services } = await this.openContext();
     const fields = { topic_id: this.flags.topic, agent_id: this.flags.agent };
     const sources = [];
+    // With several files, an error about one of them (type, size) says which.
+    const naming = <R>(file: string, work: () => Promise<R>) => (this.positionals.length > 1 ? nameFileInError(file, work) : work());
     for (const file of this.positionals) {
       const source = { file, clientName: path.basename(file), size: statFile(file).size };
-      await services.documents.preflight({ ...source, fields });
+      await naming(file, () => services.documents.preflight({ ...source, fields }));
       sources.push(source);
     }
     const documents: Document[] = [];
     for (const { file, clientName, size } of sources) {
       const stream = await withProgress(fs.createReadStream(file), size, clientName, this.io.stderr);
-      const document = await services.documents.receive(stream, { clientName, fields });
+      const document = await naming(file, () => services.documents.receive(stream, { clientName, fields }));
       documents.push(document);
       const [copy] = (await services.documents.list({ sha256: document.sha256, limit: 2 })).items.filter((other) => other.id !== document.id);
       if (copy) this.note(`Warning: ${document.original_filename} has the same bytes as document ${copy.id} (${copy.original_filename})`);
@@ -43,6 +45,17 @@ export default class DocsUpload extends DanaCommand<typeof DocsUpload> {
     }
     if (documents.length === 1) return this.showRecord(documents[0]);
     return this.showList(documents, DOCUMENT_COLUMNS, '');
+  }
+}
+
+async function nameFileInError<R>(file: string, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (error) {
+    const known = toDanaError(error);
+    if (!known || known instanceof ValidationError) throw error;
+    known.message = `${file}: ${known.message}`;
+    throw known;
   }
 }
 

@@ -1,12 +1,12 @@
 import { DanaCommand } from '../../cli/base-command.js';
 import type { ApiToken } from '../../core/services/tokens.js';
-import type { Column } from '../../cli/output.js';
+import { formatTimestamp, type Column } from '../../cli/output.js';
 
 const TOKEN_COLUMNS: Array<Column<ApiToken>> = [
-  { header: 'NAME', get: (t) => t.name },
+  { header: 'NAME', get: (t) => t.name, flexible: true },
   { header: 'READ-ONLY', get: (t) => (t.read_only ? 'yes' : 'no') },
-  { header: 'CREATED', get: (t) => t.created_at },
-  { header: 'LAST USED', get: (t) => t.last_used_at ?? 'never' },
+  { header: 'CREATED', get: (t) => formatTimestamp(t.created_at) },
+  { header: 'LAST USED', get: (t) => (t.last_used_at ? formatTimestamp(t.last_used_at) : 'never') },
 ];
 
 export default class TokensList extends DanaCommand<typeof TokensList> {

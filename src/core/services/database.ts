@@ -48,6 +48,9 @@ export class DatabaseService {
 
   async status(): Promise<DatabaseStatus> {
     const { config } = this.deps;
+    // Reading the migrations table swallows errors (no table yet = nothing applied), so an
+    // unreachable server would pass for an empty database: reach it first.
+    await this.deps.sql.first('SELECT 1 AS ok');
     const migrations = await migrationState(this.deps.sql);
     const counts: DatabaseStatus['counts'] = {};
     if (migrations.pending.length === 0) {
