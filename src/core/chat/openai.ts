@@ -72,11 +72,7 @@ function openAiSettings(provider: ProviderSettings, config: Record<string, unkno
     return (value ?? undefined) as number | undefined;
   };
   if (!provider.base_url) throw new RunnerError(`provider "${provider.name}" has no base URL`);
-  let apiKey: string | undefined;
-  if (provider.api_key_env) {
-    apiKey = env[provider.api_key_env];
-    if (!apiKey) throw new RunnerError(`${provider.api_key_env} is not set`);
-  }
+  const apiKey = providerKey(provider, env);
   const model = text('model') ?? provider.model ?? undefined;
   if (!model) {
     throw new RunnerError(`no model: set "model" in the agent's config, or give the provider one (dana providers update ${provider.name} --model MODEL)`);
@@ -93,6 +89,14 @@ function openAiSettings(provider: ProviderSettings, config: Record<string, unkno
   };
 }
 
+/** The key from the provider's variable, read now; undefined when it names none. RunnerError when it is not set. */
+export function providerKey(provider: ProviderSettings, env: Env): string | undefined {
+  if (!provider.api_key_env) return undefined;
+  const apiKey = env[provider.api_key_env];
+  if (!apiKey) throw new RunnerError(`${provider.api_key_env} is not set`);
+  return apiKey;
+}
+
 function invalid(key: string, expected: string): RunnerError {
   return new RunnerError(`"${key}" in the agent's config must be ${expected}`);
 }
@@ -102,7 +106,7 @@ function invalid(key: string, expected: string): RunnerError {
  * would carry the Authorization header elsewhere), and nothing is read from OPENAI_*
  * environment variables (base URL, organisation, admin key, log level).
  */
-function clientFor(openai: OpenAiModule, settings: OpenAiSettings, timeoutMs: number) {
+export function clientFor(openai: OpenAiModule, settings: Pick<OpenAiSettings, 'baseUrl' | 'apiKey'>, timeoutMs: number) {
   const origin = new URL(settings.baseUrl).origin;
   const fetchOwnOrigin = (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const target = new URL(url instanceof Request ? url.url : String(url));
@@ -210,7 +214,7 @@ async function probeModel(provider: ProviderSettings, model: string | undefined,
 }
 
 /** A reason a user can act on, with every spelling of the key masked. */
-function describeFailure(error: unknown, settings: OpenAiSettings, mask: SecretMask, openai: OpenAiModule): RunnerError {
+export function describeFailure(error: unknown, settings: Pick<OpenAiSettings, 'baseUrl' | 'model' | 'timeoutMs'>, mask: SecretMask, openai: OpenAiModule): RunnerError {
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof RunnerError) return cause;
   if (error instanceof RunnerError) return new RunnerError(mask.apply(error.reason));
