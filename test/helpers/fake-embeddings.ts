@@ -34,7 +34,7 @@ export function fakeEmbeddingsState(): FakeEmbeddings {
 
 /** The vector of a text: one count per meaning, hashed to a dimension. */
 export function fakeEmbedding(text: string): number[] {
-  const vector = new Array<number>(FAKE_DIMENSIONS).fill(0);
+  const vector: number[] = Array.from({ length: FAKE_DIMENSIONS }, () => 0);
   const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   for (const word of words) {
     if (IGNORED.has(word)) continue;
