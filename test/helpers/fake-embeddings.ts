@@ -40,7 +40,7 @@ export function fakeEmbedding(text: string): number[] {
     if (IGNORED.has(word)) continue;
     vector[dimensionOf(SYNONYMS[word] ?? word)] += 1;
   }
-  if (vector.every((value) => value === 0)) vector[0] = 1;
+  if (!vector.some(Boolean)) vector[0] = 1;
   return vector;
 }
 
