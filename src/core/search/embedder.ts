@@ -24,12 +24,15 @@ export function embedderFor(provider: ProviderSettings, env: Env): Embedder {
   if (!provider.base_url || !model) throw new RunnerError(`provider "${provider.name}" has no embedding model`);
   const baseUrl = provider.base_url;
   const apiKey = providerKey(provider, env);
+  // One client per timeout, kept: it holds the connection to the server open between questions.
+  const clients = new Map<number, ReturnType<typeof clientFor>>();
   return {
     model,
     async embed(texts, { signal, timeoutMs = 60_000 } = {}) {
       if (!texts.length) return [];
       const openai = await import('openai');
-      const client = clientFor(openai, { baseUrl, apiKey }, timeoutMs);
+      let client = clients.get(timeoutMs);
+      if (!client) clients.set(timeoutMs, (client = clientFor(openai, { baseUrl, apiKey }, timeoutMs)));
       const mask = new SecretMask(apiKey);
       let data: Array<{ embedding: unknown; index?: number }>;
       try {

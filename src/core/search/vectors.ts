@@ -10,6 +10,8 @@ import type { SqlRunner } from '../db/dialects.js';
 
 /** Candidates ranked by exact cosine after the Hamming pass; all of them when the scope is smaller. */
 const RESCORED_CANDIDATES = 256;
+/** How often the stored rows of a model are counted, to drop the codes of removed ones. */
+const RECOUNT_MS = 10_000;
 
 export interface EncodedVector {
   /** Float32 values of the unit-length vector, in the platform's byte order (little-endian). */
@@ -63,6 +65,8 @@ export interface VectorMatch {
 export class VectorIndex {
   private readonly codes = new Map<string, ModelCodes>();
   private readonly refreshing = new Map<string, Promise<ModelCodes>>();
+  /** When each model's rows were last counted (to notice removed rows). */
+  private readonly counted = new Map<string, number>();
 
   constructor(private readonly sql: SqlRunner) {}
 
@@ -96,8 +100,11 @@ export class VectorIndex {
   }
 
   /**
-   * The model's codes, brought up to date with one cheap query: rows added since are
-   * appended; when rows were removed (a document deleted or reindexed) all are read again.
+   * The model's codes, brought up to date with one cheap query (the newest row id, from
+   * the index): rows added since are appended. Rows removed (a document deleted or
+   * reindexed) cost nothing but a candidate slot until the next recount (the rescoring
+   * reads only rows that still exist); a recount, which scans the model's rows, runs at
+   * most every RECOUNT_MS and beside the search, never in its way.
    */
   private codesOf(model: string): Promise<ModelCodes> {
     const pending = this.refreshing.get(model);
@@ -108,22 +115,31 @@ export class VectorIndex {
   }
 
   private async refresh(model: string): Promise<ModelCodes> {
-    const state = await this.sql.first<{ count: number | string; max_id: number | string | null }>(
-      'SELECT COUNT(*) AS count, MAX(id) AS max_id FROM passage_embeddings WHERE model = ?',
-      [model],
-    );
-    const count = Number(state?.count ?? 0);
-    const maxRowId = Number(state?.max_id ?? 0);
+    const newest = await this.sql.first<{ max_id: number | string | null }>('SELECT MAX(id) AS max_id FROM passage_embeddings WHERE model = ?', [model]);
+    const maxRowId = Number(newest?.max_id ?? 0);
     let codes = this.codes.get(model);
-    if (codes && codes.count === count && codes.maxRowId === maxRowId) return codes;
-    if (!codes || maxRowId < codes.maxRowId || count < codes.count) codes = emptyCodes();
-    await this.append(model, codes);
-    if (codes.count !== count) {
+    if (!codes || maxRowId < codes.maxRowId) {
       codes = emptyCodes();
       await this.append(model, codes);
+      this.codes.set(model, codes);
+      this.counted.set(model, Date.now());
+      return codes;
     }
-    this.codes.set(model, codes);
+    if (maxRowId > codes.maxRowId) await this.append(model, codes);
+    if (Date.now() - (this.counted.get(model) ?? 0) > RECOUNT_MS) {
+      this.counted.set(model, Date.now());
+      void this.recount(model, codes).catch(() => undefined);
+    }
     return codes;
+  }
+
+  /** Reads the model's codes again when rows were removed since they were read. */
+  private async recount(model: string, codes: ModelCodes): Promise<void> {
+    const counted = await this.sql.first<{ count: number | string }>('SELECT COUNT(*) AS count FROM passage_embeddings WHERE model = ? AND id <= ?', [model, codes.maxRowId]);
+    if (Number(counted?.count ?? 0) === codes.count || this.codes.get(model) !== codes) return;
+    const fresh = emptyCodes();
+    await this.append(model, fresh);
+    if (this.codes.get(model) === codes) this.codes.set(model, fresh);
   }
 
   private async append(model: string, codes: ModelCodes): Promise<void> {

@@ -68,6 +68,7 @@ export interface FillOptions {
 
 export class EmbeddingService {
   readonly vectors: VectorIndex;
+  private readonly embedders = new Map<string, Embedder>();
   private background?: { controller: AbortController; loop: Promise<void>; wake: () => void; woken: boolean };
 
   constructor(private readonly deps: EmbeddingDeps) {
@@ -173,8 +174,20 @@ export class EmbeddingService {
     if (!(await this.vectors.count(model))) return [];
     const documentIds = await documentIdsIn(this.deps.sql, scope);
     if (!documentIds.size) return [];
-    const [vector] = await embedderFor(provider, this.deps.env).embed([query], { timeoutMs: QUERY_TIMEOUT_MS });
+    const [vector] = await this.embedderOf(provider).embed([query], { timeoutMs: QUERY_TIMEOUT_MS });
     return hitsOf(this.deps.sql, await this.vectors.search(model, vector, documentIds, limit), query);
+  }
+
+  /** The embedder of a provider as it is now (a changed URL, model or key makes a new one). */
+  private embedderOf(provider: ProviderSettings): Embedder {
+    const key = JSON.stringify([provider.name, provider.base_url, provider.embedding_model, provider.api_key_env, provider.api_key_env && this.deps.env[provider.api_key_env]]);
+    let embedder = this.embedders.get(key);
+    if (!embedder) {
+      embedder = embedderFor(provider, this.deps.env);
+      if (this.embedders.size >= 16) this.embedders.clear();
+      this.embedders.set(key, embedder);
+    }
+    return embedder;
   }
 
   private async providerOf(agent: Agent): Promise<ProviderSettings | undefined> {
@@ -186,7 +199,7 @@ export class EmbeddingService {
   }
 
   private async fillTarget(target: EmbeddingTarget, options: FillOptions, progress: (count: number) => void): Promise<number> {
-    const embedder = embedderFor(target.provider, this.deps.env);
+    const embedder = this.embedderOf(target.provider);
     const batchSize = this.deps.batchSize ?? EMBEDDING_BATCH;
     let after = 0;
     let embedded = 0;
