@@ -15,7 +15,8 @@ import type { ProviderService } from '../services/providers.js';
 import type { ChatRegistry } from './registry.js';
 import type { ChatRunner, RunnerEvent } from './runner.js';
 
-const HISTORY_MESSAGES = 20;
+// Runners keep what fits their budget (a model's context window); this only bounds what is read.
+const HISTORY_MESSAGES = 200;
 const TITLE_LENGTH = 60;
 
 export type ChatEvent = { type: 'delta'; text: string } | { type: 'done'; response: ChatResponse };
