@@ -3,7 +3,7 @@ import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import type { CliIo } from '../../cli/io.js';
-import { formatTable } from '../../cli/output.js';
+import { escapeControls, formatTable } from '../../cli/output.js';
 import type { ReindexResult } from '../../core/services/documents.js';
 
 export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
@@ -41,7 +41,7 @@ export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
     if (this.jsonEnabled()) this.logJson(results);
     else this.log(summary(results));
     if (failed) this.note(`Error: the text of ${failed} of ${results.length} documents could not be read.`);
-    if (embeddingError) this.note(`Error: ${embeddingError}`);
+    if (embeddingError) this.note(`Error: ${escapeControls(embeddingError)}`);
     this.exit(embeddingError ? 5 : 1);
   }
 
@@ -55,7 +55,7 @@ export default class DocsReindex extends DanaCommand<typeof DocsReindex> {
       this.note('No agent\'s provider has an embedding model: nothing to embed (dana providers update NAME --embedding-model MODEL).');
       return undefined;
     }
-    this.note(`Embedded ${result.embedded} passage${result.embedded === 1 ? '' : 's'} with ${result.models.join(', ')}.`);
+    this.note(escapeControls(`Embedded ${result.embedded} passage${result.embedded === 1 ? '' : 's'} with ${result.models.join(', ')}.`));
     return result.errors.length ? `embedding failed: ${result.errors.join('; ')} (${result.missing} passages still without vectors)` : undefined;
   }
 }
