@@ -272,6 +272,8 @@ export class EmbeddingService {
         if (result.embedded) this.deps.log('info', `embedded ${result.embedded} passage${result.embedded === 1 ? '' : 's'} (${result.models.join(', ')})`);
         for (const error of result.errors) this.deps.log('warning', `embedding passages failed: ${error}; ${result.missing} passages wait for the next try`);
         failures = result.errors.length ? failures + 1 : 0;
+        // Reads the vectors' sign bits into memory now rather than in the first chat's way.
+        for (const model of result.models) await this.vectors.count(model);
       } catch (error) {
         if (signal.aborted) break;
         failures++;
