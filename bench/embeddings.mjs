@@ -4,8 +4,9 @@
 // embeddings server on loopback, the full-text ranking, the vector ranking (sign-bit scan
 // of every passage in scope, exact cosine of the best candidates) and their fusion.
 // Standalone after `npm run build` (`node bench/embeddings.mjs [--dimensions 256]
-// [--passages 100000]`), or `run()` from another script. SQLite always; PostgreSQL too when
-// DANA_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) answers.
+// [--passages 100000] [--postgres]`), or `run()` from another script. SQLite always;
+// PostgreSQL too with --postgres (filling 100,000 passages there takes minutes), at
+// DANA_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -169,7 +170,7 @@ async function measure(label, config, options, server) {
   }
 }
 
-export async function run({ passages = 100_000, dimensions = 256, queries = 200, postgres = true } = {}) {
+export async function run({ passages = 100_000, dimensions = 256, queries = 200, postgres = false } = {}) {
   const { resolveConfig } = await import(dist('core/config.js'));
   const server = await startEmbeddingsServer(dimensions);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dana-bench-embeddings-'));
@@ -217,7 +218,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     passages: flag('passages', 100_000),
     dimensions: flag('dimensions', 256),
     queries: flag('queries', 200),
-    postgres: !process.argv.includes('--no-postgres'),
+    postgres: process.argv.includes('--postgres'),
   });
   for (const row of figures) {
     const verdict = row.ok === null ? 'info' : row.ok ? 'PASS' : 'FAIL';
