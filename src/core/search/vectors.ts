@@ -3,15 +3,15 @@
 // length as Float32 (exact cosine) and as its sign bits (one bit per dimension). A search
 // scans the sign bits of every passage in scope by Hamming distance, from a compact copy
 // held in memory (32 bytes a passage at 256 dimensions), then reads the Float32 vectors of
-// the best few hundred candidates only and ranks them by exact cosine. On the 2-core
-// machine Dana is developed on, an exact scan of 100,000 vectors of 256 dimensions took
-// 70 ms in JavaScript and 240 ms with sqlite-vec (scalar function or vec0 brute force, which
-// also needs a table per dimension count); this two-stage search takes a few milliseconds
-// plus the candidates' reads (bench/embeddings.mjs measures it).
+// the best 128 candidates only (over ten times the passages a chat quotes) and ranks them
+// by exact cosine. On the 2-core machine Dana is developed on, an exact scan of 100,000
+// vectors of 256 dimensions took 70 ms in JavaScript and 240 ms with sqlite-vec (scalar
+// function or vec0 brute force, which also needs a table per dimension count); this
+// two-stage search costs the Hamming scan plus the candidates' reads (bench/embeddings.mjs).
 import type { SqlRunner } from '../db/dialects.js';
 
 /** Candidates ranked by exact cosine after the Hamming pass; all of them when the scope is smaller. */
-const RESCORED_CANDIDATES = 256;
+const RESCORED_CANDIDATES = 128;
 /** How often the stored rows of a model are counted, to drop the codes of removed ones. */
 const RECOUNT_MS = 10_000;
 
