@@ -21,6 +21,7 @@ import { DatabaseService } from './services/database.js';
 import { ProviderService } from './services/providers.js';
 import { TokenService } from './services/tokens.js';
 import { SearchService } from './services/search.js';
+import { EmbeddingService, type EmbeddingLog } from './services/embeddings.js';
 
 export interface Services {
   agents: AgentService;
@@ -33,6 +34,7 @@ export interface Services {
   providers: ProviderService;
   tokens: TokenService;
   search: SearchService;
+  embeddings: EmbeddingService;
 }
 
 export interface DanaContext {
@@ -52,6 +54,14 @@ export interface ContextOptions {
   migrate?: boolean;
   /** The runners and retrievers agents may use (default: those Dana ships). */
   registry?: ChatRegistry;
+  /** Where the core reports what happens in the background (embedding passages); default: stderr. */
+  log?: EmbeddingLog;
+  /** Passages per embeddings request, and how often a background filler looks for new passages. */
+  embeddings?: { batchSize?: number; sweepIntervalMs?: number };
+}
+
+function logToStderr(level: 'info' | 'warning', message: string): void {
+  if (level === 'warning') process.stderr.write(`Warning: ${message}\n`);
 }
 
 /** Creates a folder (and its parents) `0700`; a file in the way is a setting to fix, said plainly. */
@@ -97,20 +107,22 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     };
     // Services that need more than `deps` get it on top, keeping its lazy getters.
     const extend = <T extends object>(extra: T) => Object.assign(Object.create(deps) as typeof deps, extra);
-    const documents = new DocumentService(extend({ config }));
-    const messages = new MessageService(deps);
     const providers = new ProviderService(extend({ env: config.env, registry }));
+    const embeddings = new EmbeddingService(extend({ providers, env: config.env, log: options.log ?? logToStderr, ...options.embeddings }));
+    const documents = new DocumentService(extend({ config, onTextIndexed: () => embeddings.wake() }));
+    const messages = new MessageService(deps);
     const services: Services = {
       agents: new AgentService(extend({ providers, registry })),
       topics: new TopicService(deps),
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService(extend({ documents, messages, providers, registry, retrievers, env: config.env })),
+      chat: new ChatService(extend({ documents, messages, providers, registry, retrievers, embeddings, env: config.env })),
       database: new DatabaseService(extend({ config })),
       providers,
       tokens: new TokenService(deps),
       search: new SearchService(deps),
+      embeddings,
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;
@@ -127,6 +139,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       async close() {
         if (closed) return;
         closed = true;
+        await embeddings.stop();
         await documents.close();
         await files.close();
         await database.release();

@@ -435,9 +435,13 @@ export const ProviderSchema = {
     api_key_env: { type: ['string', 'null'], description: 'The environment variable holding the key (never the key itself)' },
     has_key: { type: 'boolean', description: "Whether that variable is set in the server's environment" },
     model: { type: ['string', 'null'], description: "The model used when an agent's config names none" },
+    embedding_model: {
+      type: ['string', 'null'],
+      description: "The embedding model of the provider's /embeddings endpoint: its agents' passages are embedded and retrieval fuses full-text and vector results; null: full-text only",
+    },
     is_default: { type: 'boolean', description: 'Answers for agents whose config names no provider' },
   },
-  required: ['name', 'base_url', 'api_key_env', 'has_key', 'model', 'is_default'],
+  required: ['name', 'base_url', 'api_key_env', 'has_key', 'model', 'embedding_model', 'is_default'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -450,6 +454,7 @@ export const ProviderInputSchema = {
     base_url: { type: 'string', minLength: 1, maxLength: 2000 },
     api_key_env: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_]{0,199}$' },
     model: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
+    embedding_model: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
     is_default: { type: 'boolean' },
   },
   required: ['name'],

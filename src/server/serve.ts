@@ -53,7 +53,7 @@ export class NoTokenError extends Error {
 
 export async function serve(config: DanaConfig, options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
-  const context = await createContext(config);
+  const context = await createContext(config, { log: (level, message) => logger[level](message) });
   const isExposed = !isLoopbackAddress(options.host);
   const requireToken = options.requireToken || (isExposed && !options.noAuth);
   try {
@@ -106,6 +106,8 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   const tokens = requireToken ? 'required (Authorization: Bearer <token>)'
     : isExposed ? 'not required (--no-auth)' : 'optional on loopback (--require-token requires them)';
   printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit);
+  // Passages of agents whose provider has an embedding model get their vectors meanwhile.
+  context.services.embeddings.start();
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

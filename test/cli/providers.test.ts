@@ -26,7 +26,7 @@ describe('dana providers', () => {
   it('adds, lists, gets, updates and removes a provider, printing the API shape under --json', async () => {
     const added = await dana(['providers', 'add', 'fake', '--base-url', fake.baseUrl, '--api-key-env', 'MODEL_KEY', '--model', 'fake', '--default', '--json']);
     expect(added.code, added.stderr).to.equal(0);
-    expect(added.json).to.deep.equal({ name: 'fake', base_url: fake.baseUrl, api_key_env: 'MODEL_KEY', has_key: true, model: 'fake', is_default: true });
+    expect(added.json).to.deep.equal({ name: 'fake', base_url: fake.baseUrl, api_key_env: 'MODEL_KEY', has_key: true, model: 'fake', embedding_model: null, is_default: true });
 
     const table = parseTable((await dana(['providers', 'list'])).stdout);
     expect(table.map((row) => [row.NAME, row.DEFAULT])).to.deep.equal([['local', ''], ['openai', ''], ['fake', 'yes']]);

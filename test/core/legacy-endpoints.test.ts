@@ -38,7 +38,7 @@ describe('legacy agent endpoints move to providers', () => {
     expect(outcome.changes).to.deep.equal([`agent ${ids[0]} "Llama": endpoint moved to provider "llama" (http://127.0.0.1:11434/v1)`]);
     expect(configs).to.deep.equal([{ provider: 'llama', model: 'llama3.2', temperature: 0.3 }, { model: 'x', colour: 'red' }]);
     expect(await ctx.services.providers.get('llama')).to.deep.equal({
-      name: 'llama', base_url: 'http://127.0.0.1:11434/v1', api_key_env: null, has_key: false, model: null, is_default: false,
+      name: 'llama', base_url: 'http://127.0.0.1:11434/v1', api_key_env: null, has_key: false, model: null, embedding_model: null, is_default: false,
     });
   });
 

@@ -16,14 +16,14 @@ describe('model providers', () => {
 
   it('always has "local" (the default, offline) and "openai", saying whether its key is set', async () => {
     expect((await ctx.services.providers.list()).items).to.deep.equal([
-      { name: 'local', base_url: null, api_key_env: null, has_key: false, model: null, is_default: true },
-      { name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', has_key: true, model: 'gpt-4o-mini', is_default: false },
+      { name: 'local', base_url: null, api_key_env: null, has_key: false, model: null, embedding_model: null, is_default: true },
+      { name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', has_key: true, model: 'gpt-4o-mini', embedding_model: null, is_default: false },
     ]);
   });
 
   it('adds a provider, shown after the built-ins, with has_key false for an empty variable', async () => {
     const added = await ctx.services.providers.add({ name: 'ollama', base_url: 'http://127.0.0.1:11434/v1', api_key_env: 'OLLAMA_KEY', model: 'llama3.2' });
-    expect(added).to.deep.equal({ name: 'ollama', base_url: 'http://127.0.0.1:11434/v1', api_key_env: 'OLLAMA_KEY', has_key: false, model: 'llama3.2', is_default: false });
+    expect(added).to.deep.equal({ name: 'ollama', base_url: 'http://127.0.0.1:11434/v1', api_key_env: 'OLLAMA_KEY', has_key: false, model: 'llama3.2', embedding_model: null, is_default: false });
     expect(await names()).to.deep.equal(['local', 'openai', 'ollama']);
   });
 

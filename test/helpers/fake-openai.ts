@@ -5,9 +5,10 @@
 // "huge" streams 250,000 characters, "redirect" answers 307 to `redirectTo`, "echo-key"
 // streams the Bearer token it received back in many spellings, a few characters per
 // delta, and "fail-echo-key" answers 400 with the token in the error message; any other
-// model answers `reply`.
+// model answers `reply`. POST /v1/embeddings answers deterministic vectors (fake-embeddings.ts).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { answerEmbeddings, fakeEmbeddingsState, type FakeEmbeddings } from './fake-embeddings.js';
 
 export interface FakeRequest {
   headers: http.IncomingHttpHeaders;
@@ -28,18 +29,25 @@ export interface FakeOpenAi {
   redirectTo: string;
   /** Paced replies sent to their end, and those whose client went away before it. */
   paced: { finished: number; cutShort: number };
+  /** The /embeddings endpoint: its requests (kept apart from `requests`) and behaviour. */
+  embeddings: FakeEmbeddings;
   close(): Promise<void>;
 }
 
 export async function startFakeOpenAi(reply = 'The fake model says: forty-two.', pacedIntervalMs = 80): Promise<FakeOpenAi> {
   const requests: FakeRequest[] = [];
   const paced = { finished: 0, cutShort: 0 };
+  const embeddings = fakeEmbeddingsState();
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      if (req.url?.endsWith('/embeddings')) {
+        answerEmbeddings(embeddings, { headers: req.headers, body }, res);
+        return;
+      }
       requests.push({ headers: req.headers, body });
       const model = body.model ?? 'fake';
       if (!req.url?.endsWith('/chat/completions')) {
@@ -135,6 +143,7 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
     reply,
     redirectTo: '',
     paced,
+    embeddings,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

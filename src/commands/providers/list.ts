@@ -7,6 +7,7 @@ const COLUMNS: Array<Column<Provider>> = [
   { header: 'URL', get: (p) => p.base_url ?? '(offline)', maxWidth: 50 },
   { header: 'KEY', get: (p) => (p.api_key_env ? `${p.api_key_env}${p.has_key ? '' : ' (not set)'}` : '') },
   { header: 'MODEL', get: (p) => p.model },
+  { header: 'EMBEDDING MODEL', get: (p) => p.embedding_model },
   { header: 'DEFAULT', get: (p) => (p.is_default ? 'yes' : '') },
 ];
 

@@ -5,6 +5,7 @@
 import { RunnerError } from '../errors.js';
 import type { ProviderSettings } from '../services/providers.js';
 import { buildPrompt } from './prompt.js';
+import { DEFAULT_CONTEXT_TOKENS, historyWithin } from './token-budget.js';
 import { SecretMask } from './secrets.js';
 import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
@@ -30,6 +31,10 @@ export const openAiCompatibleRunner: RunnerDefinition = {
     max_tokens: { type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, description: `Default ${DEFAULT_MAX_TOKENS}` },
     system_prompt: { type: 'string', maxLength: MAX_SYSTEM_PROMPT_CHARS },
     timeout: { type: 'number', minimum: 1, maximum: 600, description: `Seconds for the whole reply (default ${DEFAULT_TIMEOUT_S})` },
+    context_tokens: {
+      type: 'integer', minimum: 512, maximum: 10_000_000,
+      description: `The model's context window in tokens (default ${DEFAULT_CONTEXT_TOKENS}): the conversation's history fills what the prompt and max_tokens leave, oldest turns dropped first`,
+    },
   },
   builtInProviders: [{ name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini' }],
   create: (config, provider, { env }) => new OpenAiRunner(openAiSettings(provider, config, env)),
@@ -53,6 +58,8 @@ export interface OpenAiSettings {
   systemPrompt?: string;
   /** The whole reply's deadline. */
   timeoutMs: number;
+  /** The model's context window: prompt, history and reply together. */
+  contextTokens: number;
 }
 
 /**
@@ -72,11 +79,7 @@ function openAiSettings(provider: ProviderSettings, config: Record<string, unkno
     return (value ?? undefined) as number | undefined;
   };
   if (!provider.base_url) throw new RunnerError(`provider "${provider.name}" has no base URL`);
-  let apiKey: string | undefined;
-  if (provider.api_key_env) {
-    apiKey = env[provider.api_key_env];
-    if (!apiKey) throw new RunnerError(`${provider.api_key_env} is not set`);
-  }
+  const apiKey = providerKey(provider, env);
   const model = text('model') ?? provider.model ?? undefined;
   if (!model) {
     throw new RunnerError(`no model: set "model" in the agent's config, or give the provider one (dana providers update ${provider.name} --model MODEL)`);
@@ -90,7 +93,16 @@ function openAiSettings(provider: ProviderSettings, config: Record<string, unkno
     maxTokens: number('max_tokens') ?? DEFAULT_MAX_TOKENS,
     systemPrompt: text('system_prompt'),
     timeoutMs: Math.max(1, number('timeout') ?? DEFAULT_TIMEOUT_S) * 1000,
+    contextTokens: number('context_tokens') ?? DEFAULT_CONTEXT_TOKENS,
   };
+}
+
+/** The key from the provider's variable, read now; undefined when it names none. RunnerError when it is not set. */
+export function providerKey(provider: ProviderSettings, env: Env): string | undefined {
+  if (!provider.api_key_env) return undefined;
+  const apiKey = env[provider.api_key_env];
+  if (!apiKey) throw new RunnerError(`${provider.api_key_env} is not set`);
+  return apiKey;
 }
 
 function invalid(key: string, expected: string): RunnerError {
@@ -102,7 +114,7 @@ function invalid(key: string, expected: string): RunnerError {
  * would carry the Authorization header elsewhere), and nothing is read from OPENAI_*
  * environment variables (base URL, organisation, admin key, log level).
  */
-function clientFor(openai: OpenAiModule, settings: OpenAiSettings, timeoutMs: number) {
+export function clientFor(openai: OpenAiModule, settings: Pick<OpenAiSettings, 'baseUrl' | 'apiKey'>, timeoutMs: number) {
   const origin = new URL(settings.baseUrl).origin;
   const fetchOwnOrigin = (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const target = new URL(url instanceof Request ? url.url : String(url));
@@ -148,7 +160,7 @@ class OpenAiRunner implements ChatRunner {
     const deadline = setTimeout(() => fail(`the model at ${settings.baseUrl} did not finish its reply within ${settings.timeoutMs / 1000} s`), settings.timeoutMs);
     const request = {
       model: settings.model,
-      messages: buildPrompt({ ...input, hits, systemPrompt: settings.systemPrompt }),
+      messages: promptWithinContext(input, hits, settings),
       max_tokens: settings.maxTokens,
       ...(settings.temperature !== undefined && { temperature: settings.temperature }),
     };
@@ -190,6 +202,13 @@ class OpenAiRunner implements ChatRunner {
   }
 }
 
+/** The prompt with as much of the history as fits the model's context, oldest turns dropped first. */
+function promptWithinContext(input: RunnerInput, hits: Awaited<ReturnType<RunnerInput['search']>>, settings: OpenAiSettings) {
+  const prompt = { ...input, hits, systemPrompt: settings.systemPrompt };
+  const withoutHistory = buildPrompt({ ...prompt, history: [] });
+  return buildPrompt({ ...prompt, history: historyWithin(input.history, settings.contextTokens, settings.maxTokens, withoutHistory) }, Infinity);
+}
+
 /** One one-token completion (`dana providers test`): the model that answered, or RunnerError. */
 async function probeModel(provider: ProviderSettings, model: string | undefined, env: Env): Promise<{ model: string }> {
   const settings = openAiSettings(provider, model === undefined ? {} : { model }, env);
@@ -210,7 +229,7 @@ async function probeModel(provider: ProviderSettings, model: string | undefined,
 }
 
 /** A reason a user can act on, with every spelling of the key masked. */
-function describeFailure(error: unknown, settings: OpenAiSettings, mask: SecretMask, openai: OpenAiModule): RunnerError {
+export function describeFailure(error: unknown, settings: Pick<OpenAiSettings, 'baseUrl' | 'model' | 'timeoutMs'>, mask: SecretMask, openai: OpenAiModule): RunnerError {
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof RunnerError) return cause;
   if (error instanceof RunnerError) return new RunnerError(mask.apply(error.reason));

@@ -36,7 +36,7 @@ export class ChatRegistry {
 
   /** The providers every data folder has, each answered by the runner that brings it. */
   get builtInProviders(): Omit<ProviderSettings, 'is_default'>[] {
-    return this.runners.flatMap((runner) => runner.builtInProviders.map((provider) => ({ ...provider, runner: runner.kind })));
+    return this.runners.flatMap((runner) => runner.builtInProviders.map((provider) => ({ embedding_model: null, ...provider, runner: runner.kind })));
   }
 
   runner(kind: string): RunnerDefinition {

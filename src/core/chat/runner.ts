@@ -44,7 +44,7 @@ export interface RunnerDefinition {
    */
   settings: Record<string, SettingSchema>;
   /** Providers always present that this runner answers for (not removable). */
-  builtInProviders: Omit<ProviderSettings, 'runner' | 'is_default'>[];
+  builtInProviders: Array<Omit<ProviderSettings, 'runner' | 'is_default' | 'embedding_model'> & { embedding_model?: string | null }>;
   /** A runner for one turn. `config` is the agent's config; RunnerError when it cannot answer. */
   create(config: Record<string, unknown>, provider: ProviderSettings, deps: RunnerDeps): ChatRunner;
   /** One small request (`dana providers test`): what answered, or RunnerError. */

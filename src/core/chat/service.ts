@@ -8,13 +8,15 @@ import { ChatRequestSchema, type Agent, type ChatRequest, type ChatResponse, typ
 import type { SearchScope } from '../search/index.js';
 import type { Retriever } from '../search/retriever.js';
 import type { DocumentService } from '../services/documents.js';
+import type { EmbeddingService } from '../services/embeddings.js';
 import type { MessageService } from '../services/messages.js';
 import type { ServiceDeps } from '../services/support.js';
 import type { ProviderService } from '../services/providers.js';
 import type { ChatRegistry } from './registry.js';
 import type { ChatRunner, RunnerEvent } from './runner.js';
 
-const HISTORY_MESSAGES = 20;
+// Runners keep what fits their budget (a model's context window); this only bounds what is read.
+const HISTORY_MESSAGES = 200;
 const TITLE_LENGTH = 60;
 
 export type ChatEvent = { type: 'delta'; text: string } | { type: 'done'; response: ChatResponse };
@@ -34,6 +36,8 @@ export interface ChatDeps extends ServiceDeps {
   documents: DocumentService;
   messages: MessageService;
   providers: ProviderService;
+  /** Fuses vector search into retrieval for agents whose provider has an embedding model. */
+  embeddings: EmbeddingService;
   /** The environment of the process that answers: where provider keys are read, at chat time. */
   env: Record<string, string | undefined>;
 }
@@ -95,13 +99,14 @@ export class ChatService {
     const runner = await this.runnerFor(agent);
     const retriever = this.retrieverFor(agent);
     const scope = scopeOf(agent);
+    const search = await this.deps.embeddings.searchFor(agent, retriever, scope);
     let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
     const events = runner.run({
       agent,
       message: request.message,
       history: prepared.history,
       library: () => this.deps.documents.library(scope),
-      search: (query, limit) => retriever.search(query, scope, limit),
+      search,
       signal,
     });
     for await (const event of events) {

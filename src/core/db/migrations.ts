@@ -193,6 +193,31 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
+    // A provider may name an embedding model; passages of the documents its agents answer
+    // from get one vector per model: the unit-length Float32 vector (little-endian) for
+    // exact cosine, and its sign bits for a fast first pass over every passage in scope.
+    name: '006_passage_embeddings',
+    async up(knex) {
+      await knex.schema.alterTable('providers', (table) => {
+        table.string('embedding_model', 200).nullable();
+      });
+      await knex.schema.createTable('passage_embeddings', (table) => {
+        table.increments('id').primary();
+        table.integer('passage_id').unsigned().notNullable().references('id').inTable('passages').onDelete('CASCADE');
+        table.integer('document_id').unsigned().notNullable().references('id').inTable('documents').onDelete('CASCADE').index();
+        table.string('model', 200).notNullable();
+        table.binary('vector').notNullable();
+        table.binary('bits').notNullable();
+        table.unique(['model', 'passage_id']);
+        table.index(['model', 'id']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('passage_embeddings');
+      await knex.schema.alterTable('providers', (table) => table.dropColumn('embedding_model'));
+    },
+  },
+  {
     // Messages searchable by their words (`GET /api/search`), with the same full-text
     // machinery as document passages: an external-content FTS5 index kept in step by
     // triggers on SQLite, a generated tsvector with a GIN index on PostgreSQL. Existing

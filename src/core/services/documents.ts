@@ -65,7 +65,7 @@ export interface DocumentDownload {
 export class DocumentService {
   private readonly text: TextExtractor;
 
-  constructor(private readonly deps: ServiceDeps & { config: DanaConfig }) {
+  constructor(private readonly deps: ServiceDeps & { config: DanaConfig; onTextIndexed?: (documentId: number) => void }) {
     this.text = new TextExtractor({ memoryMb: deps.config.extractMemoryMb, timeoutS: deps.config.extractTimeoutS });
   }
 
@@ -259,6 +259,8 @@ export class DocumentService {
       return { status: 'failed', error: reason, passages: 0 };
     }
     await knex('documents').where('id', id).update({ text_status: 'indexed', text_error: null });
+    // Passages may now want vectors: embedding happens in the background, never in this call.
+    this.deps.onTextIndexed?.(id);
     return { status: 'indexed', error: null, passages };
   }
 

@@ -22,6 +22,8 @@ export interface ProviderSettings {
   base_url: string | null;
   api_key_env: string | null;
   model: string | null;
+  /** The model of its OpenAI-compatible /embeddings endpoint; null: its agents retrieve by full text only. */
+  embedding_model: string | null;
   is_default: boolean;
   /** The kind of runner that answers for it (see chat/runners.ts). */
   runner: string;
@@ -89,7 +91,7 @@ export class ProviderService {
         if (data.is_default) await trx('providers').update({ is_default: false });
         await trx('providers').insert({
           name: data.name, base_url: data.base_url, api_key_env: data.api_key_env ?? null, model: data.model ?? null,
-          is_default: data.is_default ?? false, created_at: now, updated_at: now,
+          embedding_model: data.embedding_model ?? null, is_default: data.is_default ?? false, created_at: now, updated_at: now,
         });
       }),
     );
@@ -103,13 +105,13 @@ export class ProviderService {
   async update(name: string, changes: Omit<ProviderInput, 'name'>): Promise<Provider> {
     const data = validateBody<ProviderInput>(ProviderInputSchema, { ...changes, name });
     const { name: _name, ...given } = data;
-    if (!Object.keys(given).length) throw ValidationError.field(['body'], 'Give at least one change (--base-url, --api-key-env, --model or --default)', 'missing');
+    if (!Object.keys(given).length) throw ValidationError.field(['body'], 'Give at least one change (--base-url, --api-key-env, --model, --embedding-model or --default)', 'missing');
     const current = await this.require(name);
     if (data.base_url !== undefined) checkBaseUrl(data.base_url);
     const builtIn = this.builtIn(name);
     if (builtIn) {
-      // One that comes without a model (the offline runner's) cannot take one.
-      const fixed = builtIn.model === null ? ['base_url', 'api_key_env', 'model'] : ['base_url', 'api_key_env'];
+      // One that comes without a model (the offline runner's) cannot take one, nor an embedding model.
+      const fixed = builtIn.model === null ? ['base_url', 'api_key_env', 'model', 'embedding_model'] : ['base_url', 'api_key_env'];
       for (const field of fixed) {
         if (field in given) {
           throw ValidationError.field(['body', field], `the built-in provider "${name}" cannot change this; add a provider of your own with dana providers add`);
@@ -147,8 +149,8 @@ export class ProviderService {
   }
 
   toApi(provider: ProviderSettings): Provider {
-    const { name, base_url, api_key_env, model, is_default } = provider;
-    return { name, base_url, api_key_env, has_key: Boolean(api_key_env && this.deps.env[api_key_env]), model, is_default };
+    const { name, base_url, api_key_env, model, embedding_model, is_default } = provider;
+    return { name, base_url, api_key_env, has_key: Boolean(api_key_env && this.deps.env[api_key_env]), model, embedding_model, is_default };
   }
 
   /** The built-ins (with any change made to them), then the providers added, oldest first. */
@@ -158,13 +160,19 @@ export class ProviderService {
     const builtIns = this.deps.registry.builtInProviders.map((builtIn): ProviderSettings => {
       const row = rowOf.get(builtIn.name);
       if (!row) return { ...builtIn, is_default: false };
-      return { ...builtIn, model: builtIn.model && ((row.model as string | null) ?? builtIn.model), is_default: Boolean(row.is_default) };
+      return {
+        ...builtIn,
+        model: builtIn.model && ((row.model as string | null) ?? builtIn.model),
+        embedding_model: builtIn.base_url ? ((row.embedding_model as string | null) ?? builtIn.embedding_model) : null,
+        is_default: Boolean(row.is_default),
+      };
     });
     const added = rows.filter((row) => !this.builtIn(row.name as string)).map((row): ProviderSettings => ({
       name: row.name as string,
       base_url: row.base_url as string,
       api_key_env: (row.api_key_env as string | null) ?? null,
       model: (row.model as string | null) ?? null,
+      embedding_model: (row.embedding_model as string | null) ?? null,
       is_default: Boolean(row.is_default),
       runner: ADDED_PROVIDER_RUNNER,
     }));
