@@ -186,6 +186,7 @@ async function main() {
     const uploaded = Date.now();
     const baseline = bm25Baseline(items);
     const danaRanks = [];
+    let sourcesGiven = 0;
     const baselineRanks = [];
     for (const [i, item] of items.entries()) {
       const reply = await expectOk(
@@ -193,6 +194,7 @@ async function main() {
         `chat about ${item.name}`,
       );
       const found = reply.sources.map((source) => idOf.get(source.document_id));
+      sourcesGiven += found.length;
       const rank = found.indexOf(i) + 1;
       danaRanks.push(rank);
       const baseRank = baseline(item.question).indexOf(i) + 1;
@@ -205,13 +207,14 @@ async function main() {
       ['Dana (POST /api/chat/, local runner)', scoreRanks(danaRanks)],
       ['BM25 over whole documents (k1 1.2, b 0.75)', scoreRanks(baselineRanks)],
     ];
-    console.log(`\n${items.length} known-item questions from node_modules READMEs (upload ${((uploaded - started) / 1000).toFixed(1)} s, questions ${((Date.now() - uploaded) / 1000).toFixed(1)} s)\n`);
+    console.log(`\n${items.length} known-item questions from node_modules READMEs (upload ${((uploaded - started) / 1000).toFixed(1)} s, questions ${((Date.now() - uploaded) / 1000).toFixed(1)} s, ${(sourcesGiven / items.length).toFixed(2)} sources per answer)\n`);
     console.log(`| N = ${items.length} | recall@1 | recall@5 | MRR |`);
     console.log('|---|---|---|---|');
     for (const [name, s] of rows) console.log(`| ${name} | ${s.r1.toFixed(3)} | ${s.r5.toFixed(3)} | ${s.mrr.toFixed(3)} |`);
   } finally {
     await dana.close();
-    await fsp.rm(home, { recursive: true, force: true });
+    if (process.env.EVAL_KEEP) console.log(`kept ${home}`);
+    else await fsp.rm(home, { recursive: true, force: true });
   }
 }
 

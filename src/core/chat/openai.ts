@@ -6,7 +6,7 @@ import { RunnerError } from '../errors.js';
 import type { ProviderSettings } from '../services/providers.js';
 import { buildPrompt } from './prompt.js';
 import { SecretMask } from './secrets.js';
-import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
+import { SOURCES_SETTING, sourcesFor, toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
 type Env = Record<string, string | undefined>;
 type OpenAiModule = typeof import('openai');
@@ -16,7 +16,6 @@ const DEFAULT_MAX_TOKENS = 4096;
 /** Past this many characters a reply is a runner failure (a model that never stops). */
 export const MAX_REPLY_CHARS = 200_000;
 const PROBE_TIMEOUT_MS = 30_000;
-const PASSAGES = 5;
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 export const MAX_TOKENS_LIMIT = 32_768;
 // The client insists on a key; a provider without a key variable is sent this instead.
@@ -30,6 +29,7 @@ export const openAiCompatibleRunner: RunnerDefinition = {
     max_tokens: { type: 'integer', minimum: 1, maximum: MAX_TOKENS_LIMIT, description: `Default ${DEFAULT_MAX_TOKENS}` },
     system_prompt: { type: 'string', maxLength: MAX_SYSTEM_PROMPT_CHARS },
     timeout: { type: 'number', minimum: 1, maximum: 600, description: `Seconds for the whole reply (default ${DEFAULT_TIMEOUT_S})` },
+    sources: SOURCES_SETTING,
   },
   builtInProviders: [{ name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini' }],
   create: (config, provider, { env }) => new OpenAiRunner(openAiSettings(provider, config, env)),
@@ -131,7 +131,7 @@ class OpenAiRunner implements ChatRunner {
   }
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
-    const hits = await input.search(input.message, PASSAGES);
+    const hits = await input.search(input.message, sourcesFor(input.agent));
     const openai = await import('openai');
     const { settings } = this;
     const client = clientFor(openai, settings, settings.timeoutMs);

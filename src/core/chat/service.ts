@@ -101,7 +101,8 @@ export class ChatService {
       message: request.message,
       history: prepared.history,
       library: () => this.deps.documents.library(scope),
-      search: (query, limit) => retriever.search(query, scope, limit),
+      search: (query, limit) => retriever.search(query, scope, limit, { earlier: earlierUserTurns(prepared.history) }),
+      unreadable: () => this.deps.documents.unreadable(scope),
       signal,
     });
     for await (const event of events) {
@@ -157,6 +158,11 @@ export class ChatService {
       return { conversationId, replyId: stored.id };
     });
   }
+}
+
+/** What the user said before, the latest first: a short follow-up is searched with these words too. */
+function earlierUserTurns(history: Message[]): string[] {
+  return history.filter((message) => message.sender === 'user').map((message) => message.content).reverse();
 }
 
 /** The agent's documents: its own, plus the topics listed in `config.topic_ids`. */

@@ -1,19 +1,14 @@
 // Passage search on PostgreSQL: the generated tsvector column and its GIN index, ranked
 // with ts_rank.
-import type { PassageRow, SearchFunction } from './index.js';
-import { scopeClause } from './index.js';
+import type { PassageRow, PassageSearch } from './index.js';
 
-export const searchPostgres: SearchFunction = (sql, terms, scope, limit) => {
-  // Terms are letters and digits only (see queryTerms), so they are safe as tsquery lexemes.
-  const { where, values } = scopeClause(scope, 'd');
-  return sql.all<PassageRow>(
-    `SELECT p.document_id, d.original_filename, p.position, p.content
-       FROM passages p
-       JOIN documents d ON d.id = p.document_id,
-            to_tsquery('english', ?) q
-      WHERE p.search @@ q AND ${where}
+export const matchingPassagesPostgres: PassageSearch = (sql, forms, documentIds, limit) =>
+  // Words are letters and digits only (see queryTerms), so they are safe as tsquery lexemes.
+  sql.all<PassageRow>(
+    `SELECT p.document_id, p.position, p.content
+       FROM passages p, to_tsquery('english', ?) q
+      WHERE p.search @@ q AND p.document_id IN (${documentIds.map(() => '?').join(', ')})
       ORDER BY ts_rank(p.search, q) DESC, p.document_id, p.position
       LIMIT ?`,
-    [terms.join(' | '), ...values, limit],
+    [forms.join(' | '), ...documentIds, limit],
   );
-};

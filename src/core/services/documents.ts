@@ -225,6 +225,20 @@ export class DocumentService {
     return { documentCount: Number(counted?.total ?? 0), names: names.map((row) => row.original_filename) };
   }
 
+  /** The documents of a scope whose text could not be read: how many, and the first few names. */
+  async unreadable(scope: SearchScope): Promise<{ count: number; names: string[] }> {
+    const { where, values } = scopeClause(scope);
+    const rows = await this.deps.sql.all<{ original_filename: string }>(
+      `SELECT original_filename FROM documents WHERE ${where} AND text_status = 'failed' ORDER BY id LIMIT 6`,
+      values,
+    );
+    const count = rows.length <= 5 ? rows.length : Number((await this.deps.sql.first<{ total: number | string }>(
+      `SELECT COUNT(*) AS total FROM documents WHERE ${where} AND text_status = 'failed'`,
+      values,
+    ))?.total ?? 0);
+    return { count, names: rows.slice(0, 5).map((row) => row.original_filename) };
+  }
+
   private async indexOne(document: StoredFile): Promise<ReindexResult> {
     const outcome = await this.indexText(document.id, document.file_path);
     return { id: document.id, original_filename: document.original_filename, ...outcome };
@@ -247,8 +261,9 @@ export class DocumentService {
         throw error;
       });
       if (!absolute) throw new TextError('The stored file is missing.');
-      const text = await this.text.open(absolute, path.extname(relativePath).toLowerCase());
-      passages = await index.index(knex, id, text);
+      const extension = path.extname(relativePath).toLowerCase();
+      const text = await this.text.open(absolute, extension);
+      passages = await index.index(knex, id, text, extension === '.csv' ? 'csv' : 'prose');
     } catch (error) {
       if (!(error instanceof TextError)) throw error;
       const reason = error.message;
