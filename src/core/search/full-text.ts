@@ -32,8 +32,8 @@ const BEST_WEIGHT = 0.3;
 const AVERAGE_PASSAGE_WORDS = 100;
 /** Documents whose passages are looked at, at least. */
 const CANDIDATE_DOCUMENTS = 20;
-/** Passages of those documents looked at, at most. */
-const PASSAGES_LOOKED_AT = 200;
+/** A document with at most this many passages has them all scored; a longer one, this many of those holding a query word. */
+const PASSAGES_PER_DOCUMENT = 30;
 /** A message with fewer content words than this is read as a follow-up of the turns before. */
 const FOLLOW_UP_TERMS = 3;
 /** Earlier user turns a follow-up borrows words from, the latest first, at half weight each further back. */
@@ -102,12 +102,14 @@ const bm25 = (idf: number, tf: number, length: number, average: number) => (idf 
 async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: SearchScope): Promise<{ documents: RankedDocument[]; weights: Map<string, number> }> {
   const { where, values } = scopeClause(scope, 'd');
   const terms = query.map((item) => item.term);
+  // CROSS JOIN keeps SQLite to this order: the rows of the query's terms (by the term
+  // index), then their documents; not every document of the scope, term by term.
   const rows = await sql.all<{ document_id: number; term: string; occurrences: number; words: number; original_filename: string }>(
     `SELECT t.document_id, t.term, t.occurrences, w.words, d.original_filename
        FROM document_terms t
-       JOIN documents d ON d.id = t.document_id
-       JOIN document_words w ON w.document_id = t.document_id
-      WHERE t.term IN (${terms.map(() => '?').join(', ')}) AND ${where}`,
+       CROSS JOIN documents d
+       CROSS JOIN document_words w
+      WHERE t.term IN (${terms.map(() => '?').join(', ')}) AND d.id = t.document_id AND w.document_id = t.document_id AND ${where}`,
     [...terms, ...values],
   );
   if (!rows.length) return { documents: [], weights: new Map() };
@@ -147,13 +149,21 @@ async function scorePassages(
 ): Promise<void> {
   const ids = candidates.map((document) => document.id);
   const placeholders = ids.map(() => '?').join(', ');
-  const [leads, matching] = await Promise.all([
-    sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE position = 0 AND document_id IN (${placeholders})`, ids),
-    matchingPassages(sql, query.flatMap((item) => searchFormsOf(item.term)), ids, PASSAGES_LOOKED_AT),
+  const spans = await sql.all<{ document_id: number; count: number | string; first_id: number; last_id: number }>(
+    `SELECT document_id, COUNT(*) AS count, MIN(id) AS first_id, MAX(id) AS last_id FROM passages WHERE document_id IN (${placeholders}) GROUP BY document_id`,
+    ids,
+  );
+  const short = spans.filter((span) => Number(span.count) <= PASSAGES_PER_DOCUMENT).map((span) => Number(span.document_id));
+  const long = spans.filter((span) => Number(span.count) > PASSAGES_PER_DOCUMENT);
+  const forms = query.flatMap((item) => searchFormsOf(item.term));
+  const found = await Promise.all([
+    short.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE document_id IN (${short.map(() => '?').join(', ')})`, short) : [],
+    long.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE position = 0 AND document_id IN (${long.map(() => '?').join(', ')})`, long.map((span) => span.document_id)) : [],
+    ...long.map((span) => matchingPassages(sql, forms, { id: Number(span.document_id), count: Number(span.count), firstId: Number(span.first_id), lastId: Number(span.last_id) }, PASSAGES_PER_DOCUMENT)),
   ]);
   const byId = new Map(candidates.map((document) => [document.id, document]));
   const seen = new Set<string>();
-  for (const row of [...leads, ...matching]) {
+  for (const row of found.flat()) {
     const document = byId.get(Number(row.document_id));
     const key = `${row.document_id}:${row.position}`;
     if (!document || seen.has(key)) continue;

@@ -19,12 +19,20 @@ export interface PassageRow {
   content: string;
 }
 
+/** A document's passages: how many, and the range of their ids. */
+export interface PassageSpan {
+  id: number;
+  count: number;
+  firstId: number;
+  lastId: number;
+}
+
 /**
- * The passages of these documents that contain any of these words, best first by the
- * database's own ranking (only which passages are looked at depends on it: they are
- * scored again the same way on both dialects).
+ * The passages of a document that contain any of these words, best first by the database's
+ * own ranking (only which passages are looked at depends on it: they are scored again the
+ * same way on both dialects).
  */
-export type PassageSearch = (sql: SqlRunner, words: string[], documentIds: number[], limit: number) => Promise<PassageRow[]>;
+export type PassageSearch = (sql: SqlRunner, words: string[], document: PassageSpan, limit: number) => Promise<PassageRow[]>;
 
 const INSERT_BATCH = 200;
 // Rows per insert: knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.

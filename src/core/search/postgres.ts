@@ -2,13 +2,13 @@
 // with ts_rank.
 import type { PassageRow, PassageSearch } from './index.js';
 
-export const matchingPassagesPostgres: PassageSearch = (sql, forms, documentIds, limit) =>
+export const matchingPassagesPostgres: PassageSearch = (sql, forms, document, limit) =>
   // Words are letters and digits only (see queryTerms), so they are safe as tsquery lexemes.
   sql.all<PassageRow>(
     `SELECT p.document_id, p.position, p.content
        FROM passages p, to_tsquery('english', ?) q
-      WHERE p.search @@ q AND p.document_id IN (${documentIds.map(() => '?').join(', ')})
-      ORDER BY ts_rank(p.search, q) DESC, p.document_id, p.position
+      WHERE p.document_id = ? AND p.search @@ q
+      ORDER BY ts_rank(p.search, q) DESC, p.position
       LIMIT ?`,
-    [forms.join(' | '), ...documentIds, limit],
+    [forms.join(' | '), document.id, limit],
   );
