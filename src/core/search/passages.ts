@@ -59,7 +59,18 @@ export async function* passagesOf(pieces: AsyncIterable<string> | Iterable<strin
   if (batch.length) yield batch;
 }
 
-const wordCount = (text: string) => text.split(/\s+/).filter(Boolean).length;
+/** Words separated by white space, counted without splitting (cutting is on the indexing path). */
+function wordCount(text: string): number {
+  let count = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const space = code === 32 || (code >= 9 && code <= 13) || code === 160 || (code > 255 && /\s/.test(text[i]));
+    if (!space && !inWord) count++;
+    inWord = !space;
+  }
+  return count;
+}
 
 class ProseCutter {
   private paragraphs: string[] = [];
@@ -180,8 +191,13 @@ const MAX_TERM_CHARS = 64;
 
 /** Lower-cased words of a text, letters and digits only. */
 export function wordsOf(text: string): string[] {
+  // ASCII text (most of it) needs no Unicode normalisation and matches the same words with
+  // a plain character class, several times faster.
+  if (ASCII.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   return text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * The indexing form of a word: lower-case, and a plural "s" folded ("parsers" → "parser",
