@@ -30,10 +30,14 @@ const LEAD_WEIGHT = 0.5;
 const BEST_WEIGHT = 0.3;
 /** Passage lengths are normalised against this many words (about half of a full passage). */
 const AVERAGE_PASSAGE_WORDS = 100;
-/** Documents whose passages are looked at, at least. */
+/** Documents whose first passages are scored, at least. */
 const CANDIDATE_DOCUMENTS = 20;
-/** A document with at most this many passages has them all scored; a longer one, this many of those holding a query word. */
+/** A document with at most this many passages has them all scored; a longer one, its first this many holding a query word. */
 const PASSAGES_PER_DOCUMENT = 30;
+/** A long document's passages are looked for with each of this many of the query's rarest words. */
+const RARE_TERMS = 3;
+/** Documents beyond the `limit` best whose passages are read too, in case some of those are copies. */
+const QUOTE_SPARES = 1;
 /** A message with fewer content words than this is read as a follow-up of the turns before. */
 const FOLLOW_UP_TERMS = 3;
 /** Earlier user turns a follow-up borrows words from, the latest first, at half weight each further back. */
@@ -67,8 +71,17 @@ export const fullTextRetriever: RetrieverDefinition = {
         const { documents, weights } = await rankDocuments(sql, query, scope);
         const candidates = documents.slice(0, Math.max(CANDIDATE_DOCUMENTS, limit * 2));
         if (!candidates.length) return [];
-        await scorePassages(sql, matchingPassages, query, weights, candidates);
-        candidates.sort((a, b) => b.score - a.score || a.id - b.id);
+        const byId = new Map(candidates.map((document) => [document.id, document]));
+        const ids = candidates.map((document) => document.id);
+        const firsts = await sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE position = 0 AND document_id IN (${ids.map(() => '?').join(', ')})`, ids);
+        addPassages(firsts, query, weights, byId);
+        candidates.sort(byScore);
+        // Only the documents that may be quoted have their other passages read: the best
+        // `limit`, and a few more in case some only repeat them (copies).
+        const quoted = candidates.slice(0, limit + QUOTE_SPARES);
+        addPassages(await passagesOfDocuments(sql, matchingPassages, query, weights, quoted.map((document) => document.id)), query, weights, byId);
+        for (const document of quoted) document.score += BEST_WEIGHT * (document.passages[0]?.score ?? 0);
+        candidates.sort(byScore);
         return pick(candidates, query.map((item) => item.term), limit);
       },
     };
@@ -92,6 +105,8 @@ export function weightedTerms(message: string, earlier: string[]): WeightedTerm[
   }
   return terms;
 }
+
+const byScore = (a: RankedDocument, b: RankedDocument) => b.score - a.score || a.id - b.id;
 
 const bm25 = (idf: number, tf: number, length: number, average: number) => (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / average));
 
@@ -136,52 +151,55 @@ function idfOf(documents: number, holding: number): number {
   return Math.log(1 + (Math.max(documents, holding) - holding + 0.5) / (holding + 0.5));
 }
 
-/**
- * Scores the candidates' first passages and their passages holding a query word, keeps
- * them on each document (best first), and adds the first passage's bonus to its score.
- */
-async function scorePassages(
-  sql: SqlRunner,
-  matchingPassages: PassageSearch,
-  query: WeightedTerm[],
-  weights: Map<string, number>,
-  candidates: RankedDocument[],
-): Promise<void> {
-  const ids = candidates.map((document) => document.id);
-  const placeholders = ids.map(() => '?').join(', ');
-  const spans = await sql.all<{ document_id: number; count: number | string; first_id: number; last_id: number }>(
-    `SELECT document_id, COUNT(*) AS count, MIN(id) AS first_id, MAX(id) AS last_id FROM passages WHERE document_id IN (${placeholders}) GROUP BY document_id`,
-    ids,
-  );
-  const short = spans.filter((span) => Number(span.count) <= PASSAGES_PER_DOCUMENT).map((span) => Number(span.document_id));
-  const long = spans.filter((span) => Number(span.count) > PASSAGES_PER_DOCUMENT);
-  const forms = query.flatMap((item) => searchFormsOf(item.term));
-  const found = await Promise.all([
-    short.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE document_id IN (${short.map(() => '?').join(', ')})`, short) : [],
-    long.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE position = 0 AND document_id IN (${long.map(() => '?').join(', ')})`, long.map((span) => span.document_id)) : [],
-    ...long.map((span) => matchingPassages(sql, forms, { id: Number(span.document_id), count: Number(span.count), firstId: Number(span.first_id), lastId: Number(span.last_id) }, PASSAGES_PER_DOCUMENT)),
-  ]);
-  const byId = new Map(candidates.map((document) => [document.id, document]));
-  const seen = new Set<string>();
-  for (const row of found.flat()) {
+/** Scores passages for the query and files them under their documents (best first); a first passage adds to its document's score. */
+function addPassages(rows: PassageRow[], query: WeightedTerm[], weights: Map<string, number>, byId: Map<number, RankedDocument>): void {
+  for (const row of rows) {
     const document = byId.get(Number(row.document_id));
-    const key = `${row.document_id}:${row.position}`;
-    if (!document || seen.has(key)) continue;
-    seen.add(key);
+    const position = Number(row.position);
+    if (!document || document.passages.some((passage) => passage.position === position)) continue;
     const { counts, words } = countTerms(row.content);
     let score = 0;
     for (const { term } of query) {
       const tf = counts.get(term);
       if (tf) score += bm25(weights.get(term) ?? 0, tf, words, AVERAGE_PASSAGE_WORDS);
     }
-    const position = Number(row.position);
     document.passages.push({ document_id: document.id, position, content: row.content, score });
     if (position === 0) document.score += LEAD_WEIGHT * score;
   }
-  for (const document of candidates) {
-    document.passages.sort((a, b) => b.score - a.score || a.position - b.position);
-    document.score += BEST_WEIGHT * (document.passages[0]?.score ?? 0);
-  }
+  for (const document of byId.values()) document.passages.sort((a, b) => b.score - a.score || a.position - b.position);
+}
+
+/**
+ * The passages of these documents worth scoring: all of a short document's, and of a long
+ * one's, the first few that hold each of its rarest query words, and the first few that hold any.
+ */
+async function passagesOfDocuments(
+  sql: SqlRunner,
+  matchingPassages: PassageSearch,
+  query: WeightedTerm[],
+  weights: Map<string, number>,
+  ids: number[],
+): Promise<PassageRow[]> {
+  const spans = await sql.all<{ document_id: number; count: number | string; first_id: number; last_id: number }>(
+    `SELECT document_id, COUNT(*) AS count, MIN(id) AS first_id, MAX(id) AS last_id FROM passages WHERE document_id IN (${ids.map(() => '?').join(', ')}) GROUP BY document_id`,
+    ids,
+  );
+  const short = spans.filter((span) => Number(span.count) <= PASSAGES_PER_DOCUMENT).map((span) => Number(span.document_id));
+  const long = spans.filter((span) => Number(span.count) > PASSAGES_PER_DOCUMENT);
+  // In a long document the first passages holding any query word may all hold only a
+  // common one (a CSV header's, say): the first few holding each of the query's rarest
+  // words are read too.
+  const forms = query.flatMap((item) => searchFormsOf(item.term));
+  const rarest = [...query].sort((a, b) => (weights.get(b.term) ?? 0) - (weights.get(a.term) ?? 0)).slice(0, RARE_TERMS);
+  const each = Math.ceil(PASSAGES_PER_DOCUMENT / (RARE_TERMS + 1));
+  const found = await Promise.all([
+    short.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE document_id IN (${short.map(() => '?').join(', ')})`, short) : [],
+    ...long.flatMap((span) => {
+      const document = { id: Number(span.document_id), count: Number(span.count), firstId: Number(span.first_id), lastId: Number(span.last_id) };
+      return [...rarest.map((item) => matchingPassages(sql, searchFormsOf(item.term), document, each)), matchingPassages(sql, forms, document, each)];
+    }),
+  ]);
+  return found.flat();
 }
 
 /** Each document's best passage in rank order, then each one's second best, and so on; no passage twice. */

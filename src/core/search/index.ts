@@ -28,9 +28,8 @@ export interface PassageSpan {
 }
 
 /**
- * The passages of a document that contain any of these words, best first by the database's
- * own ranking (only which passages are looked at depends on it: they are scored again the
- * same way on both dialects).
+ * The first `limit` passages of a document that contain any of these words, in order (they
+ * are scored in JavaScript, the same way on both dialects).
  */
 export type PassageSearch = (sql: SqlRunner, words: string[], document: PassageSpan, limit: number) => Promise<PassageRow[]>;
 
