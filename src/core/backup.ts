@@ -453,6 +453,8 @@ async function load(context: DanaContext, staging: string, manifest: BackupManif
         for (const index of ['passages_fts', 'messages_fts']) await trx.raw(`INSERT INTO ${index} (${index}) VALUES ('rebuild')`);
         for (const trigger of triggers) await trx.raw(trigger.sql);
       }
+      // Ranking's per-document term counts are derived from the passages, not archived.
+      await context.services.documents.recountTerms(trx);
       // Files last, still inside the transaction: should one fail, the rows roll back too.
       let done = 0;
       for (const file of manifest.files) {

@@ -114,7 +114,7 @@ describe('embeddings from the command line', () => {
     it('fills missing vectors at start, and resumes after being killed mid-way', async () => {
       await agentOnEmbeddingProvider();
       // 256 passages: four requests of 64, each held back so the kill lands between them.
-      const words = Array.from({ length: 256 * 160 }, (_, i) => `word${i}`).join(' ');
+      const words = Array.from({ length: 256 * 220 }, (_, i) => `word${i}`).join(' ');
       await dana(['docs', 'upload', file('long.txt', words), '--agent', '1']);
       const db = new Database(path.join(home, 'local.db'), { readonly: true });
       const passages = Number((db.prepare('SELECT COUNT(*) AS n FROM passages').get() as { n: number }).n);

@@ -83,6 +83,12 @@ describe('backup and restore', function () {
       expect((await target.services.database.check()).problems).to.deep.equal([]);
       const results = await target.services.search.search({ q: 'basalt' });
       expect(results.map((result) => result.kind).sort()).to.deep.equal(['document', 'message']);
+      // Ranking's term counts are derived from the passages again, exactly as they were.
+      const termCounts = (ctx: DanaContext) => ctx.knex('document_terms').select('document_id', 'term', 'occurrences').orderBy(['document_id', 'term']);
+      const wordCounts = (ctx: DanaContext) => ctx.knex('document_words').select('document_id', 'words').orderBy('document_id');
+      expect(await termCounts(target)).to.deep.equal(await termCounts(source));
+      expect(await wordCounts(target)).to.deep.equal(await wordCounts(source));
+      expect((await termCounts(target)).length).to.be.greaterThan(0);
       // New rows continue after the restored ids.
       const next = await target.services.conversations.create({ title: 'New' });
       expect(next.id).to.equal(4);

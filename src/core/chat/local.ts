@@ -3,13 +3,11 @@
 // network, no model.
 import type { SearchHit } from '../search/retriever.js';
 import type { Agent } from '../schemas.js';
-import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
-
-const QUOTES = 3;
+import { SOURCES_SETTING, sourcesFor, toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
 export const localRunner: RunnerDefinition = {
   kind: 'local',
-  settings: {},
+  settings: { sources: SOURCES_SETTING },
   builtInProviders: [{ name: 'local', base_url: null, api_key_env: null, model: null }],
   create: () => new LocalRunner(),
   test: async (provider) => ({ model: null, elapsedMs: 0, message: `${provider.name}: the offline runner answers from documents, without a network` }),
@@ -19,9 +17,12 @@ class LocalRunner implements ChatRunner {
   readonly name = 'local';
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
-    const hits = bestPerDocument(await input.search(input.message, QUOTES * 4));
+    const sources = sourcesFor(input.agent);
+    const [found, unreadable] = await Promise.all([input.search(input.message, sources), input.unreadable()]);
+    const hits = bestPerDocument(found, sources);
     // The library is looked at only to explain why nothing was found.
-    const reply = hits.length ? quote(hits) : explainNoAnswer(input.agent, await input.library());
+    const answer = hits.length ? quote(hits) : explainNoAnswer(input.agent, await input.library());
+    const reply = unreadable.count ? `${answer}\n\n${unreadableNote(unreadable)}` : answer;
     // Streamed word by word, like a model would, so every front end renders it the same way.
     for (const piece of reply.match(/\S+\s*|\s+/g) ?? []) {
       if (input.signal.aborted) return;
@@ -31,9 +32,17 @@ class LocalRunner implements ChatRunner {
   }
 }
 
-function bestPerDocument(hits: SearchHit[]): SearchHit[] {
+function bestPerDocument(hits: SearchHit[], count: number): SearchHit[] {
   const seen = new Set<number>();
-  return hits.filter((hit) => !seen.has(hit.documentId) && seen.add(hit.documentId)).slice(0, QUOTES);
+  return hits.filter((hit) => !seen.has(hit.documentId) && seen.add(hit.documentId)).slice(0, count);
+}
+
+/** Said plainly: documents in scope that were never searched because their text could not be read. */
+function unreadableNote({ count, names }: { count: number; names: string[] }): string {
+  const listed = `${names.join(', ')}${count > names.length ? `, and ${count - names.length} more` : ''}`;
+  return count === 1
+    ? `Note: I could not read ${listed}, so it was not searched (see \`dana docs list\`; fix the file and upload it again).`
+    : `Note: I could not read ${count} documents (${listed}), so they were not searched (see \`dana docs list\`; fix the files and upload them again).`;
 }
 
 function quote(hits: SearchHit[]): string {

@@ -7,7 +7,7 @@ import type { ProviderSettings } from '../services/providers.js';
 import { buildPrompt } from './prompt.js';
 import { DEFAULT_CONTEXT_TOKENS, historyWithin } from './token-budget.js';
 import { SecretMask } from './secrets.js';
-import { toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
+import { SOURCES_SETTING, sourcesFor, toSource, type ChatRunner, type RunnerDefinition, type RunnerEvent, type RunnerInput } from './runner.js';
 
 type Env = Record<string, string | undefined>;
 type OpenAiModule = typeof import('openai');
@@ -17,7 +17,6 @@ const DEFAULT_MAX_TOKENS = 4096;
 /** Past this many characters a reply is a runner failure (a model that never stops). */
 export const MAX_REPLY_CHARS = 200_000;
 const PROBE_TIMEOUT_MS = 30_000;
-const PASSAGES = 5;
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 export const MAX_TOKENS_LIMIT = 32_768;
 // The client insists on a key; a provider without a key variable is sent this instead.
@@ -35,6 +34,7 @@ export const openAiCompatibleRunner: RunnerDefinition = {
       type: 'integer', minimum: 512, maximum: 10_000_000,
       description: `The model's context window in tokens (default ${DEFAULT_CONTEXT_TOKENS}): the conversation's history fills what the prompt and max_tokens leave, oldest turns dropped first`,
     },
+    sources: SOURCES_SETTING,
   },
   builtInProviders: [{ name: 'openai', base_url: 'https://api.openai.com/v1', api_key_env: 'OPENAI_API_KEY', model: 'gpt-4o-mini' }],
   create: (config, provider, { env }) => new OpenAiRunner(openAiSettings(provider, config, env)),
@@ -143,7 +143,7 @@ class OpenAiRunner implements ChatRunner {
   }
 
   async *run(input: RunnerInput): AsyncIterable<RunnerEvent> {
-    const hits = await input.search(input.message, PASSAGES);
+    const hits = await input.search(input.message, sourcesFor(input.agent));
     const openai = await import('openai');
     const { settings } = this;
     const client = clientFor(openai, settings, settings.timeoutMs);

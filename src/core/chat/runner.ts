@@ -15,7 +15,10 @@ export interface RunnerInput {
   history: Message[];
   /** The agent's documents: how many, and a few of their names (asked only when needed). */
   library(): Promise<{ documentCount: number; names: string[] }>;
+  /** The best passages for a query, spread over documents; a short follow-up also uses the conversation's earlier user turns. */
   search(query: string, limit: number): Promise<SearchHit[]>;
+  /** The documents in scope whose text could not be read: how many, and the first few names. */
+  unreadable(): Promise<{ count: number; names: string[] }>;
   signal: AbortSignal;
 }
 
@@ -49,6 +52,24 @@ export interface RunnerDefinition {
   create(config: Record<string, unknown>, provider: ProviderSettings, deps: RunnerDeps): ChatRunner;
   /** One small request (`dana providers test`): what answered, or RunnerError. */
   test(provider: ProviderSettings, model: string | undefined, deps: RunnerDeps): Promise<{ model: string | null; elapsedMs: number; message: string }>;
+}
+
+/** Default and bounds of `config.sources`, the number of passages an answer draws on. */
+export const DEFAULT_SOURCES = 5;
+export const MAX_SOURCES = 20;
+
+/** The `sources` config key, read by every runner (a key two runners read has one schema). */
+export const SOURCES_SETTING: SettingSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: MAX_SOURCES,
+  description: `How many passages (from different documents where possible) an answer draws on (default ${DEFAULT_SOURCES})`,
+};
+
+/** The agent's `config.sources`, or the default. */
+export function sourcesFor(agent: Agent): number {
+  const value = (agent.config as { sources?: unknown }).sources;
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SOURCES ? (value as number) : DEFAULT_SOURCES;
 }
 
 export function toSource(hit: SearchHit): Source {

@@ -99,7 +99,7 @@ export class ChatService {
     const runner = await this.runnerFor(agent);
     const retriever = this.retrieverFor(agent);
     const scope = scopeOf(agent);
-    const search = await this.deps.embeddings.searchFor(agent, retriever, scope);
+    const search = await this.deps.embeddings.searchFor(agent, retriever, scope, { earlier: earlierUserTurns(prepared.history) });
     let finished: Extract<RunnerEvent, { type: 'done' }> | undefined;
     const events = runner.run({
       agent,
@@ -107,6 +107,7 @@ export class ChatService {
       history: prepared.history,
       library: () => this.deps.documents.library(scope),
       search,
+      unreadable: () => this.deps.documents.unreadable(scope),
       signal,
     });
     for await (const event of events) {
@@ -162,6 +163,11 @@ export class ChatService {
       return { conversationId, replyId: stored.id };
     });
   }
+}
+
+/** What the user said before, the latest first: a short follow-up is searched with these words too. */
+function earlierUserTurns(history: Message[]): string[] {
+  return history.filter((message) => message.sender === 'user').map((message) => message.content).reverse();
 }
 
 /** The agent's documents: its own, plus the topics listed in `config.topic_ids`. */

@@ -251,6 +251,42 @@ export const MIGRATIONS: Migration[] = [
       await knex.raw('DROP TABLE IF EXISTS messages_fts');
     },
   },
+  {
+    // Document-level statistics for ranking: how often each content term occurs in each
+    // document, and each document's length in words (BM25 over whole documents, the same
+    // on both dialects; see search/full-text.ts).
+    name: '008_document_terms',
+    async up(knex) {
+      await knex.schema.createTable('document_terms', (table) => {
+        table.integer('document_id').unsigned().notNullable().references('id').inTable('documents').onDelete('CASCADE');
+        table.string('term', 64).notNullable();
+        table.integer('occurrences').notNullable();
+        table.primary(['document_id', 'term']);
+        table.index(['term', 'document_id']);
+      });
+      await knex.schema.createTable('document_words', (table) => {
+        table.integer('document_id').unsigned().notNullable().primary().references('id').inTable('documents').onDelete('CASCADE');
+        table.integer('words').notNullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('document_words');
+      await knex.schema.dropTableIfExists('document_terms');
+    },
+  },
+  {
+    // Passages are now cut at paragraphs, headings and CSV rows, and ranking needs the
+    // statistics above: every readable document is read again ("pending" documents are
+    // indexed when Dana next starts; see DocumentService.recover).
+    name: '009_recut_passages',
+    async up(knex, report = () => undefined) {
+      const count = await knex('documents').where('text_status', 'indexed').update({ text_status: 'pending' });
+      if (count) report(`${count} document${count === 1 ? '' : 's'} will be indexed again (passages are cut at paragraphs, headings and CSV rows now)`);
+    },
+    async down() {
+      // Documents indexed again keep their new passages; nothing to undo.
+    },
+  },
 ];
 
 /** A provider name (a-z 0-9 _ -, at most 50) from an agent's name. */

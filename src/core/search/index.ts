@@ -3,7 +3,7 @@
 // own is told as passages are written and removed.
 import type { Knex } from 'knex';
 import type { SqlRunner } from '../db/dialects.js';
-import { passagesOf } from './passages.js';
+import { countTerms, passagesOf, type TextShape } from './passages.js';
 import type { Retriever } from './retriever.js';
 
 /** The documents an agent answers from: its own, plus those in the topics of its config. */
@@ -12,40 +12,92 @@ export interface SearchScope {
   topicIds: number[];
 }
 
-/** What a dialect's search query returns, best first. */
+/** A passage as a dialect's search returns it. */
 export interface PassageRow {
   document_id: number;
-  original_filename: string;
   position: number;
   content: string;
 }
 
-export type SearchFunction = (sql: SqlRunner, terms: string[], scope: SearchScope, limit: number) => Promise<PassageRow[]>;
+/** A document's passages: how many, and the range of their ids. */
+export interface PassageSpan {
+  id: number;
+  count: number;
+  firstId: number;
+  lastId: number;
+}
+
+/**
+ * The first `limit` passages of a document that contain any of these words, in order (they
+ * are scored in JavaScript, the same way on both dialects).
+ */
+export type PassageSearch = (sql: SqlRunner, words: string[], document: PassageSpan, limit: number) => Promise<PassageRow[]>;
 
 const INSERT_BATCH = 200;
+// Rows per insert: knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
+const TERM_BATCH = 400;
 
 export class PassageIndex {
   constructor(private readonly retrievers: readonly Retriever[]) {}
 
   /**
    * Replaces the passages of a document with those of its text, which may arrive in pieces
-   * (a large file is read as it streams); returns how many passages there are.
+   * (a large file is read as it streams), and its term counts; returns how many passages
+   * there are. A CSV is cut into rows (see passagesOf).
    */
-  async index(db: Knex | Knex.Transaction, documentId: number, text: string | AsyncIterable<string> | Iterable<string>): Promise<number> {
+  async index(db: Knex | Knex.Transaction, documentId: number, text: string | AsyncIterable<string> | Iterable<string>, shape: TextShape = 'prose'): Promise<number> {
     await this.remove(db, documentId);
     let count = 0;
-    for await (const batch of passagesOf(typeof text === 'string' ? [text] : text, INSERT_BATCH)) {
+    const counts = new Map<string, number>();
+    let words = 0;
+    for await (const batch of passagesOf(typeof text === 'string' ? [text] : text, INSERT_BATCH, shape)) {
       await db('passages').insert(batch.map((passage) => ({ document_id: documentId, ...passage })));
       for (const retriever of this.retrievers) await retriever.passagesAdded?.(db, documentId, batch);
+      for (const passage of batch) words += countPassage(passage, shape, counts);
       count += batch.length;
     }
+    await writeTermCounts(db, documentId, counts, words);
     return count;
+  }
+
+  /**
+   * Counts every document's terms again from its stored passages (after a restore, which
+   * brings passages but not these counts, derived from them).
+   */
+  async recountTerms(db: Knex | Knex.Transaction): Promise<void> {
+    await db('document_terms').delete();
+    await db('document_words').delete();
+    const documents: Array<{ id: number; original_filename: string; filename: string }> = await db('documents').select('id', 'original_filename', 'filename');
+    for (const document of documents) {
+      const shape: TextShape = /\.csv$/i.test(document.original_filename || document.filename) ? 'csv' : 'prose';
+      const passages: Array<{ position: number; content: string }> = await db('passages').where('document_id', document.id).orderBy('position').select('position', 'content');
+      if (!passages.length) continue;
+      const counts = new Map<string, number>();
+      let words = 0;
+      for (const passage of passages) words += countPassage(passage, shape, counts);
+      await writeTermCounts(db, Number(document.id), counts, words);
+    }
   }
 
   async remove(db: Knex | Knex.Transaction, documentId: number): Promise<void> {
     await db('passages').where('document_id', documentId).delete();
+    await db('document_terms').where('document_id', documentId).delete();
+    await db('document_words').where('document_id', documentId).delete();
     for (const retriever of this.retrievers) await retriever.passagesRemoved?.(db, documentId);
   }
+}
+
+/** Adds a passage's terms to `counts`; its number of words. */
+function countPassage(passage: { position: number; content: string }, shape: TextShape, counts: Map<string, number>): number {
+  // A CSV row repeats its header: the header's words count once, with the first row.
+  const counted = shape === 'csv' && passage.position > 0 ? passage.content.slice(passage.content.indexOf('\n') + 1) : passage.content;
+  return countTerms(counted, counts).words;
+}
+
+async function writeTermCounts(db: Knex | Knex.Transaction, documentId: number, counts: Map<string, number>, words: number): Promise<void> {
+  const rows = [...counts].map(([term, occurrences]) => ({ document_id: documentId, term, occurrences }));
+  for (let start = 0; start < rows.length; start += TERM_BATCH) await db('document_terms').insert(rows.slice(start, start + TERM_BATCH));
+  await db('document_words').insert({ document_id: documentId, words });
 }
 
 /** The `documents` rows of a scope, as SQL text over a `documents` table and its values. */

@@ -16,8 +16,14 @@ export interface SearchHit {
   content: string;
 }
 
+export interface SearchOptions {
+  /** The user's earlier turns in the conversation, the latest first: a short follow-up borrows their words. */
+  earlier?: string[];
+}
+
 export interface Retriever {
-  search(query: string, scope: SearchScope, limit: number): Promise<SearchHit[]>;
+  /** At most `limit` passages, best first, spread over documents (each one's best first). */
+  search(query: string, scope: SearchScope, limit: number, options?: SearchOptions): Promise<SearchHit[]>;
   /**
    * Called as a document's passages are written (in batches, inside the same writes), for a
    * retriever that keeps an index of its own (embeddings, say). Rows it keeps per document

@@ -2,6 +2,7 @@
 // `receive` only: staged to a temp file, then placed and recorded in one unit of work (on
 // any failure neither the file nor the row remains), then its text is read outside any
 // transaction.
+import type { Knex } from 'knex';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -185,6 +186,11 @@ export class DocumentService {
    * digests existed get their sha256. A file that another process still links from its
    * staging folder is being indexed by that process, and is left to it.
    */
+  /** Counts every document's terms again from its stored passages (a restore brings passages only). */
+  async recountTerms(db: Knex | Knex.Transaction): Promise<void> {
+    await this.deps.index.recountTerms(db);
+  }
+
   async recover(): Promise<void> {
     const abandoned = await this.deps.files.abandonedStaging();
     for (const { relativePath } of abandoned.files) {
@@ -225,6 +231,20 @@ export class DocumentService {
     return { documentCount: Number(counted?.total ?? 0), names: names.map((row) => row.original_filename) };
   }
 
+  /** The documents of a scope whose text could not be read: how many, and the first few names. */
+  async unreadable(scope: SearchScope): Promise<{ count: number; names: string[] }> {
+    const { where, values } = scopeClause(scope);
+    const rows = await this.deps.sql.all<{ original_filename: string }>(
+      `SELECT original_filename FROM documents WHERE ${where} AND text_status = 'failed' ORDER BY id LIMIT 6`,
+      values,
+    );
+    const count = rows.length <= 5 ? rows.length : Number((await this.deps.sql.first<{ total: number | string }>(
+      `SELECT COUNT(*) AS total FROM documents WHERE ${where} AND text_status = 'failed'`,
+      values,
+    ))?.total ?? 0);
+    return { count, names: rows.slice(0, 5).map((row) => row.original_filename) };
+  }
+
   private async indexOne(document: StoredFile): Promise<ReindexResult> {
     const outcome = await this.indexText(document.id, document.file_path);
     return { id: document.id, original_filename: document.original_filename, ...outcome };
@@ -247,8 +267,9 @@ export class DocumentService {
         throw error;
       });
       if (!absolute) throw new TextError('The stored file is missing.');
-      const text = await this.text.open(absolute, path.extname(relativePath).toLowerCase());
-      passages = await index.index(knex, id, text);
+      const extension = path.extname(relativePath).toLowerCase();
+      const text = await this.text.open(absolute, extension);
+      passages = await index.index(knex, id, text, extension === '.csv' ? 'csv' : 'prose');
     } catch (error) {
       if (!(error instanceof TextError)) throw error;
       const reason = error.message;

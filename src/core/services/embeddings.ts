@@ -16,7 +16,7 @@ import { scopeOf } from '../chat/service.js';
 import { embedderFor, type Embedder } from '../search/embedder.js';
 import { documentIdsIn, fuseRankings, hitsOf } from '../search/hybrid.js';
 import type { SearchScope } from '../search/index.js';
-import type { Retriever, SearchHit } from '../search/retriever.js';
+import type { Retriever, SearchHit, SearchOptions } from '../search/retriever.js';
 import { encodeVector, VectorIndex } from '../search/vectors.js';
 import type { ProviderService, ProviderSettings } from './providers.js';
 import type { ServiceDeps } from './support.js';
@@ -151,14 +151,14 @@ export class EmbeddingService {
    * retriever alone. Should the question's vector fail, the answer comes from full text
    * and the reason is logged.
    */
-  async searchFor(agent: Agent, retriever: Retriever, scope: SearchScope): Promise<(query: string, limit: number) => Promise<SearchHit[]>> {
-    const plain = (query: string, limit: number) => retriever.search(query, scope, limit);
+  async searchFor(agent: Agent, retriever: Retriever, scope: SearchScope, options?: SearchOptions): Promise<(query: string, limit: number) => Promise<SearchHit[]>> {
+    const plain = (query: string, limit: number) => retriever.search(query, scope, limit, options);
     const provider = await this.providerOf(agent);
     if (!provider?.embedding_model || !provider.base_url) return plain;
     const model = provider.embedding_model;
     return async (query, limit) => {
       const [textHits, vectorHits] = await Promise.all([
-        retriever.search(query, scope, limit),
+        retriever.search(query, scope, limit, options),
         this.vectorHits(provider, model, query, scope, limit).catch((error: unknown) => {
           const reason = error instanceof RunnerError ? error.reason : (error as Error)?.message;
           this.deps.log('warning', `embeddings of "${model}" unavailable (${reason}): agent ${agent.id} answers from full-text search only`);
