@@ -77,10 +77,13 @@ export class EmbeddingService {
 
   /** The embedding models agents use now, each with the agents and topics whose documents it embeds. */
   async targets(): Promise<EmbeddingTarget[]> {
+    // Usually no provider has an embedding model: then no agent needs to be looked at.
+    const providers = await this.deps.providers.all();
+    if (!providers.some((provider) => provider.embedding_model)) return [];
     const rows = await this.deps.sql.all<Record<string, unknown>>('SELECT * FROM agents ORDER BY id');
     const targets = new Map<string, EmbeddingTarget>();
     for (const agent of rows.map(TABLES.agents.toApi)) {
-      const provider = await this.providerOf(agent);
+      const provider = await this.providerOf(agent, providers);
       if (!provider?.embedding_model || !provider.base_url) continue;
       const target = targets.get(provider.embedding_model) ?? { model: provider.embedding_model, provider, agentIds: [], topicIds: [] };
       const scope = scopeOf(agent);
@@ -190,9 +193,9 @@ export class EmbeddingService {
     return embedder;
   }
 
-  private async providerOf(agent: Agent): Promise<ProviderSettings | undefined> {
+  private async providerOf(agent: Agent, known?: ProviderSettings[]): Promise<ProviderSettings | undefined> {
     try {
-      return await this.deps.providers.resolve((agent.config as { provider?: unknown }).provider);
+      return await this.deps.providers.resolve((agent.config as { provider?: unknown }).provider, known);
     } catch {
       return undefined;
     }

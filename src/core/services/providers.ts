@@ -69,8 +69,8 @@ export class ProviderService {
    * The provider an agent's config chooses: `provider` when given, else the provider marked
    * default (which is "local" unless another one is). Never guessed from the environment.
    */
-  async resolve(chosen: unknown): Promise<ProviderSettings> {
-    const all = await this.all();
+  async resolve(chosen: unknown, known?: ProviderSettings[]): Promise<ProviderSettings> {
+    const all = known ?? (await this.all());
     // Configs written before they were checked may say null for "not set".
     if (chosen === undefined || chosen === null) return all.find((provider) => provider.is_default) ?? all[0];
     const found = typeof chosen === 'string' ? all.find((provider) => provider.name === chosen) : undefined;
@@ -154,7 +154,8 @@ export class ProviderService {
   }
 
   /** The built-ins (with any change made to them), then the providers added, oldest first. */
-  private async all(): Promise<ProviderSettings[]> {
+  /** Every provider, built-ins first (read once, then resolve many agents against it). */
+  async all(): Promise<ProviderSettings[]> {
     const rows = await this.deps.sql.all<Record<string, unknown>>('SELECT * FROM providers ORDER BY id');
     const rowOf = new Map(rows.map((row) => [row.name as string, row]));
     const builtIns = this.deps.registry.builtInProviders.map((builtIn): ProviderSettings => {
