@@ -87,4 +87,9 @@ describe('REST conversation export, import and fork', () => {
     expect(issue.msg).to.include(`Message ${foreign.id}`);
     expect((await server.api('/api/conversations/999/fork', json('POST', {}))).status).to.equal(404);
   });
+
+  it('refuses a JSON body that is not an object (no body at all forks every message)', async () => {
+    const res = await server.api(`/api/conversations/${conversation.id}/fork`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' });
+    await expectLocs(res, ['body']);
+  });
 });

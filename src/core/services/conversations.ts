@@ -119,7 +119,8 @@ export class ConversationService {
    * of them without one), to try another turn from there while the original stays.
    */
   async fork(id: number, input: unknown = {}): Promise<Conversation> {
-    const { message_id: lastId } = validateBody<ConversationFork>(ConversationForkSchema, input ?? {});
+    // No body forks every message; a JSON body, even `null`, must be the object.
+    const { message_id: lastId } = validateBody<ConversationFork>(ConversationForkSchema, input === undefined ? {} : input);
     return this.deps.knex.transaction(async (trx) => {
       const source = (await findOr404(this.deps.models.Conversation.query(trx).findById(id), 'Conversation')).toApi();
       if (lastId !== undefined && !(await trx('messages').select('id').where({ id: lastId, conversation_id: id }).first())) {

@@ -29,6 +29,7 @@ interface Schema {
   minimum?: number;
   maximum?: number;
   pattern?: string;
+  enum?: readonly unknown[];
 }
 
 type Json = unknown;
@@ -260,10 +261,11 @@ export function deeplyNestedBody(schema: Schema, seeds: Seeds): fc.Arbitrary<Lab
 export function duplicateKeyBody(schema: Schema, seeds: Seeds): fc.Arbitrary<Labelled> {
   const properties = schema.properties ?? {};
   return fc.tuple(validBody(schema, seeds), fc.nat(), fc.boolean()).chain(([body, index, repeatFirst]) => {
-    const keys = Object.keys(body);
+    // A body whose fields are all optional may come out empty: then any field is given twice.
+    const keys = Object.keys(body).length ? Object.keys(body) : Object.keys(properties);
     const key = keys[index % keys.length];
-    return validValue(key, properties[key], seeds).map((other) => {
-      const entries = entriesOf(body);
+    return fc.tuple(validValue(key, properties[key], seeds), validValue(key, properties[key], seeds)).map(([first, other]) => {
+      const entries = entriesOf(key in body ? body : { ...body, [key]: first });
       const twice: [string, Json] = [key, other];
       return { why: `duplicate key ${key}`, value: new Entries(repeatFirst ? [twice, ...entries] : [...entries, twice]) };
     });
@@ -336,8 +338,10 @@ export function unreadableBodyRequests(routes: Route[], seeds: Seeds): Array<{ l
           const bytesOf = Buffer.from(text);
           return request('invalid UTF-8', path, Buffer.concat([bytesOf.subarray(0, position), Buffer.from(bytes), bytesOf.subarray(position)]));
         }) },
-        { weight: 3, arbitrary: fc.tuple(base, fc.nat()).map(([{ path, text }, at]) => request('truncated JSON', path, Buffer.from(text.slice(0, at % text.length)))) },
-        { weight: 3, arbitrary: fc.tuple(base, fc.constantFrom(...NON_STANDARD_JSON)).map(([{ path, text }, mangle]) => request('non-standard JSON', path, Buffer.from(mangle(text)))) },
+        // Cut after at least one character: an empty body is no body, which a route whose
+        // fields are all optional takes (a fork of every message).
+        { weight: 3, arbitrary: fc.tuple(base, fc.nat()).map(([{ path, text }, at]) => request('truncated JSON', path, Buffer.from(text.slice(0, 1 + (at % Math.max(1, text.length - 1)))))) },
+        { weight: 3, arbitrary: fc.tuple(base, fc.constantFrom(...NON_STANDARD_JSON)).filter(([{ text }, mangle]) => mangle(text) !== text).map(([{ path, text }, mangle]) => request('non-standard JSON', path, Buffer.from(mangle(text)))) },
         { weight: 3, arbitrary: fc.tuple(base, fc.constantFrom(...NOT_JSON_TYPES, '')).map(([{ path, text }, type]) => request(`sent as ${type || 'no content type'}`, path, Buffer.from(text), type ? { 'content-type': type } : {})) },
         { weight: 2, arbitrary: fc.tuple(base, fc.string({ maxLength: 200 })).map(([{ path }, text]) => request('garbage', path, Buffer.from(text.length ? text : '{'))) },
         { weight: 1, arbitrary: fc.tuple(base, fc.integer({ min: 1, max: 64 * 1024 })).map(([{ path, text }, extra]) => request('over 10 MiB', path, Buffer.concat([Buffer.from(text), Buffer.alloc(MAX_JSON_BYTES - text.length + extra, ' ')]))) },
@@ -384,11 +388,24 @@ export function badPathRequests(routes: Route[], seeds: Seeds): Array<{ label: s
 /** Query values the schema refuses even after converting text to numbers. */
 function badQueryValues(schema: Schema): fc.Arbitrary<{ why: string; values: string[] }> {
   const options: Array<fc.Arbitrary<{ why: string; values: string[] }>> = [
-    fc.constantFrom('abc', '1.5', '0.5', '1e999', '-1e999', 'NaN', 'true', 'null', '%ZZ', '%', '%FF', '%00', '1%2C2', '%E2%80%AE5')
-      .map((value) => ({ why: 'not an integer', values: [value] })),
-    fc.integer({ min: 1, max: 8000 }).map((n) => ({ why: 'huge string', values: ['z'.repeat(n)] })),
     fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 })).map(([a, b]) => ({ why: 'given twice', values: [String(a), String(b)] })),
   ];
+  if (typesOf(schema).includes('integer')) {
+    options.push(
+      fc.constantFrom('abc', '1.5', '0.5', '1e999', '-1e999', 'NaN', 'true', 'null', '%ZZ', '%', '%FF', '%00', '1%2C2', '%E2%80%AE5')
+        .map((value) => ({ why: 'not an integer', values: [value] })),
+      fc.integer({ min: 1, max: 8000 }).map((n) => ({ why: 'huge string', values: ['z'.repeat(n)] })),
+    );
+  }
+  // Text parameters (a search, a sort order): too long, or not one of the values allowed.
+  if (schema.maxLength !== undefined) {
+    const max = schema.maxLength;
+    options.push(fc.integer({ min: max + 1, max: max + 8000 }).map((n) => ({ why: 'longer than allowed', values: ['z'.repeat(n)] })));
+  }
+  if (schema.enum) {
+    const allowed = schema.enum as unknown[];
+    options.push(fc.constantFrom('zzz', 'NaN', '%', 'null', '-', '--id', 'id ', 'ID', '%FF', '1').filter((value) => !allowed.includes(value)).map((value) => ({ why: 'not an allowed value', values: [value] })));
+  }
   if (schema.minimum !== undefined) {
     const min = schema.minimum;
     options.push(fc.oneof(fc.integer({ min: -100_000, max: min - 1 }), fc.constantFrom(-(2 ** 31), -(2 ** 53))).map((n) => ({ why: 'below the minimum', values: [String(n)] })));
