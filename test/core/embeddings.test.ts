@@ -173,7 +173,9 @@ describe('passage embeddings and hybrid retrieval', () => {
       await waitFor(async () => (await vectorCount()) === passages, 20_000, 'every passage embedded');
     });
 
-    it('resumes after being stopped mid-way (a crash): a new start fills only what is missing', async () => {
+    it('resumes after being stopped mid-way (a crash): a new start fills only what is missing', async function () {
+      // Two background phases, each given up to 20 s on a loaded machine.
+      this.timeout(60_000);
       const agent = await createAgent(ctx, { provider: 'embedding' });
       const document = await upload(ctx, 'long.txt', manyPassages(12), { agent_id: agent.id });
       const passages = await passageCount(document.id);
