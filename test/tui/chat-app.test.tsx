@@ -13,8 +13,8 @@ import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
 import { addProvider, createAgent, fixture, storedCounts, upload, waitFor } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
+import { DEADLINE_MS, frame, typeLine, waitForText, type Screen } from '../helpers/screen.js';
 
-type Screen = ReturnType<typeof render>;
 
 const QUESTION = 'What does chlorophyll absorb?';
 const QUOTE = 'Chlorophyll absorbs sunlight';
@@ -25,26 +25,7 @@ function UnmountProbe({ onUnmount, children }: { onUnmount: () => void; children
   return <>{children}</>;
 }
 
-/** What the screen shows now. */
-const frame = (screen: Screen) => screen.lastFrame() ?? '';
 
-// Generous: the machine running the tests may be loaded; a pass never waits this long.
-const DEADLINE_MS = 15_000;
-
-/** Waits until the screen shows `text` `times` times. */
-async function waitForText(screen: Screen, text: string, times = 1): Promise<string> {
-  return waitFor(() => {
-    const shown = frame(screen);
-    return shown.split(text).length - 1 >= times ? shown : '';
-  }, DEADLINE_MS, `"${text}" on screen:\n${frame(screen)}`);
-}
-
-/** Types a line and presses Enter, the way a user would. */
-async function typeLine(screen: Screen, text: string): Promise<void> {
-  screen.stdin.write(text);
-  await waitForText(screen, `> ${text}`);
-  screen.stdin.write('\r');
-}
 
 describe('the interactive chat (ChatApp)', () => {
   let ctx: TestContext;

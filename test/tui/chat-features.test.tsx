@@ -14,29 +14,14 @@ import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
 import { addProvider, createAgent, fixture, storedCounts, upload, waitFor } from '../helpers/chat.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
+import { DEADLINE_MS, frame, typeLine, waitForText, type Screen } from '../helpers/screen.js';
 import { tempDir } from '../helpers/temp.js';
 
-type Screen = ReturnType<typeof render>;
-const DEADLINE_MS = 15_000;
 const UP = '\u001b[A';
 const DOWN = '\u001b[B';
 const CTRL_C = '\u0003';
 
-const frame = (screen: Screen) => screen.lastFrame() ?? '';
 const flat = (text: string) => text.replace(/\s+/g, ' ');
-
-async function waitForText(screen: Screen, text: string, times = 1): Promise<string> {
-  return waitFor(() => {
-    const shown = frame(screen);
-    return shown.split(text).length - 1 >= times ? shown : '';
-  }, DEADLINE_MS, `"${text}" on screen:\n${frame(screen)}`);
-}
-
-async function typeLine(screen: Screen, text: string): Promise<void> {
-  screen.stdin.write(text);
-  await waitForText(screen, `> ${text}`);
-  screen.stdin.write('\r');
-}
 
 /** The prompt's line as shown (the cursor is an inverse space at its end). */
 const promptLine = (screen: Screen) => (frame(screen).split('\n').findLast((line) => line.startsWith('> ')) ?? '').slice(2).trimEnd();
