@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { idArg } from '../../cli/flags.js';
+import { writeOutputFile } from '../../cli/output-file.js';
 import { agentFileText, isYamlFile } from '../../cli/agent-files.js';
 
 export default class AgentsExport extends DanaCommand<typeof AgentsExport> {
@@ -31,7 +31,7 @@ export default class AgentsExport extends DanaCommand<typeof AgentsExport> {
       if (!this.jsonEnabled()) this.io.stdout.write(text);
       return fields;
     }
-    fs.writeFileSync(path.resolve(output), text);
+    await writeOutputFile(path.resolve(output), text);
     if (!this.jsonEnabled()) this.note(`Wrote agent ${agent.id} to ${path.resolve(output)}`);
     return fields;
   }

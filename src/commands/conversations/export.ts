@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { idArg } from '../../cli/flags.js';
+import { writeOutputFile } from '../../cli/output-file.js';
 
 export default class ConversationsExport extends DanaCommand<typeof ConversationsExport> {
   static override summary = 'Write a conversation with all its messages as JSON (for import) or Markdown (for reading).';
@@ -29,15 +29,7 @@ export default class ConversationsExport extends DanaCommand<typeof Conversation
       return undefined;
     }
     const target = path.resolve(output);
-    // Written beside the target and renamed: an interrupted export leaves no half file.
-    const partial = `${target}.${process.pid}.part`;
-    try {
-      fs.writeFileSync(partial, file.text, { mode: 0o600 });
-      fs.renameSync(partial, target);
-    } catch (error) {
-      fs.rmSync(partial, { force: true });
-      throw error;
-    }
+    await writeOutputFile(target, file.text);
     const written = { conversation_id: this.args.id, format, path: target, bytes: Buffer.byteLength(file.text) };
     if (!this.jsonEnabled()) this.note(`Wrote conversation ${this.args.id} to ${target}`);
     return written;

@@ -5,7 +5,8 @@ import * as Flags from '@oclif/core/flags';
 import { DanaCommand } from '../../cli/base-command.js';
 import { idArg } from '../../cli/flags.js';
 import { withProgress } from '../../cli/progress.js';
-import { ConflictError, ValidationError } from '../../core/errors.js';
+import { ConflictError } from '../../core/errors.js';
+import { writeOutputFile } from '../../cli/output-file.js';
 
 export default class DocsDownload extends DanaCommand<typeof DocsDownload> {
   static override summary = 'Download a document\'s exact bytes.';
@@ -33,32 +34,9 @@ export default class DocsDownload extends DanaCommand<typeof DocsDownload> {
       stream.destroy();
       throw new ConflictError(`${target} already exists (use --force to overwrite)`);
     }
-    // Missing folders of the path are created, as `curl --create-dirs` and `cp -r` do.
-    createParentFolders(target, stream);
-    // Written beside the target and renamed, so an interrupted download leaves no half file.
-    const partial = `${target}.${process.pid}.part`;
-    try {
-      await pipeline(await withProgress(stream, size, document.original_filename, this.io.stderr), fs.createWriteStream(partial));
-      fs.renameSync(partial, target);
-    } catch (error) {
-      fs.rmSync(partial, { force: true });
-      // The temporary name is ours, not the user's: say what could not be written.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code && (error as NodeJS.ErrnoException).syscall) throw new Error(`Cannot write ${target} (${code})`);
-      throw error;
-    }
+    await writeOutputFile(target, await withProgress(stream, size, document.original_filename, this.io.stderr));
     if (!this.jsonEnabled() && this.io.stderr.isTTY) this.note(`Saved ${document.original_filename} (${size} bytes) to ${target}`);
     return { ...document, path: target };
-  }
-}
-
-function createParentFolders(target: string, stream: { destroy(): void }): void {
-  const folder = path.dirname(target);
-  try {
-    fs.mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    stream.destroy();
-    throw ValidationError.field(['body', 'output'], `cannot create the folder ${folder} (${(error as NodeJS.ErrnoException).code})`, 'file_error');
   }
 }
 
