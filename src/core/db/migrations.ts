@@ -78,23 +78,7 @@ export const MIGRATIONS: Migration[] = [
         table.integer('position').notNullable();
         table.text('content').notNullable();
       });
-      if (dialectOf(knex) === 'postgres') {
-        await knex.raw(`ALTER TABLE passages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED`);
-        await knex.raw('CREATE INDEX passages_search_index ON passages USING GIN (search)');
-        return;
-      }
-      // An external-content FTS5 index over passages, kept in step by triggers (the
-      // pattern of https://sqlite.org/fts5.html#external_content_tables).
-      await knex.raw(
-        `CREATE VIRTUAL TABLE passages_fts USING fts5(content, content = 'passages', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2')`,
-      );
-      await knex.raw(`CREATE TRIGGER passages_after_insert AFTER INSERT ON passages BEGIN
-        INSERT INTO passages_fts (rowid, content) VALUES (new.id, new.content); END`);
-      await knex.raw(`CREATE TRIGGER passages_after_delete AFTER DELETE ON passages BEGIN
-        INSERT INTO passages_fts (passages_fts, rowid, content) VALUES ('delete', old.id, old.content); END`);
-      await knex.raw(`CREATE TRIGGER passages_after_update AFTER UPDATE ON passages BEGIN
-        INSERT INTO passages_fts (passages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-        INSERT INTO passages_fts (rowid, content) VALUES (new.id, new.content); END`);
+      await addFullTextIndex(knex, 'passages');
     },
     async down(knex) {
       if (dialectOf(knex) === 'sqlite') await knex.raw('DROP TABLE IF EXISTS passages_fts');
@@ -224,22 +208,9 @@ export const MIGRATIONS: Migration[] = [
     // messages are indexed here (FTS5's rebuild; PostgreSQL fills a generated column itself).
     name: '007_message_search',
     async up(knex) {
-      if (dialectOf(knex) === 'postgres') {
-        await knex.raw(`ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED`);
-        await knex.raw('CREATE INDEX messages_search_index ON messages USING GIN (search)');
-        return;
-      }
-      await knex.raw(
-        `CREATE VIRTUAL TABLE messages_fts USING fts5(content, content = 'messages', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2')`,
-      );
-      await knex.raw(`CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END`);
-      await knex.raw(`CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END`);
-      await knex.raw(`CREATE TRIGGER messages_after_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content); END`);
-      await knex.raw(`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`);
+      // Existing messages are indexed here (FTS5's rebuild; PostgreSQL fills a generated column itself).
+      await addFullTextIndex(knex, 'messages', { updateOf: 'content' });
+      if (dialectOf(knex) === 'sqlite') await knex.raw(`INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')`);
     },
     async down(knex) {
       if (dialectOf(knex) === 'postgres') {
@@ -288,6 +259,30 @@ export const MIGRATIONS: Migration[] = [
     },
   },
 ];
+
+/**
+ * Full-text search over a table's `content`: on PostgreSQL a generated tsvector column
+ * `search` with a GIN index; on SQLite an external-content FTS5 table `<table>_fts` kept in
+ * step by triggers (the pattern of https://sqlite.org/fts5.html#external_content_tables).
+ */
+async function addFullTextIndex(knex: Knex, table: 'passages' | 'messages', options: { updateOf?: string } = {}): Promise<void> {
+  if (dialectOf(knex) === 'postgres') {
+    await knex.raw(`ALTER TABLE ${table} ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED`);
+    await knex.raw(`CREATE INDEX ${table}_search_index ON ${table} USING GIN (search)`);
+    return;
+  }
+  const fts = `${table}_fts`;
+  await knex.raw(
+    `CREATE VIRTUAL TABLE ${fts} USING fts5(content, content = '${table}', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2')`,
+  );
+  await knex.raw(`CREATE TRIGGER ${table}_after_insert AFTER INSERT ON ${table} BEGIN
+    INSERT INTO ${fts} (rowid, content) VALUES (new.id, new.content); END`);
+  await knex.raw(`CREATE TRIGGER ${table}_after_delete AFTER DELETE ON ${table} BEGIN
+    INSERT INTO ${fts} (${fts}, rowid, content) VALUES ('delete', old.id, old.content); END`);
+  await knex.raw(`CREATE TRIGGER ${table}_after_update AFTER UPDATE${options.updateOf ? ` OF ${options.updateOf}` : ''} ON ${table} BEGIN
+    INSERT INTO ${fts} (${fts}, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO ${fts} (rowid, content) VALUES (new.id, new.content); END`);
+}
 
 /** A provider name (a-z 0-9 _ -, at most 50) from an agent's name. */
 function slugify(name: string, id: number): string {
