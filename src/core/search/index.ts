@@ -36,6 +36,13 @@ export type PassageSearch = (sql: SqlRunner, words: string[], document: PassageS
 const INSERT_BATCH = 200;
 // Rows per insert: knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
 const TERM_BATCH = 400;
+/**
+ * Term rows written per transaction. Each commit writes every page it touched, and a
+ * document's terms land all over the term index: one commit per batch of statements instead
+ * of one per statement writes those pages once. Bounded, so the writer is never held for
+ * long (a batch takes a few milliseconds) and other writes interleave between batches.
+ */
+const TERMS_PER_TRANSACTION = 4000;
 
 export class PassageIndex {
   constructor(private readonly retrievers: readonly Retriever[]) {}
@@ -51,8 +58,11 @@ export class PassageIndex {
     const counts = new Map<string, number>();
     let words = 0;
     for await (const batch of passagesOf(typeof text === 'string' ? [text] : text, INSERT_BATCH, shape)) {
-      await db('passages').insert(batch.map((passage) => ({ document_id: documentId, ...passage })));
-      for (const retriever of this.retrievers) await retriever.passagesAdded?.(db, documentId, batch);
+      // A batch and its full-text entries in one commit (the insert and its triggers), not one commit per statement.
+      await db.transaction(async (trx) => {
+        await trx('passages').insert(batch.map((passage) => ({ document_id: documentId, ...passage })));
+        for (const retriever of this.retrievers) await retriever.passagesAdded?.(trx, documentId, batch);
+      });
       for (const passage of batch) words += countPassage(passage, shape, counts);
       count += batch.length;
     }
@@ -96,8 +106,14 @@ function countPassage(passage: { position: number; content: string }, shape: Tex
 
 async function writeTermCounts(db: Knex | Knex.Transaction, documentId: number, counts: Map<string, number>, words: number): Promise<void> {
   const rows = [...counts].map(([term, occurrences]) => ({ document_id: documentId, term, occurrences }));
-  for (let start = 0; start < rows.length; start += TERM_BATCH) await db('document_terms').insert(rows.slice(start, start + TERM_BATCH));
-  await db('document_words').insert({ document_id: documentId, words });
+  for (let chunk = 0; chunk < rows.length || chunk === 0; chunk += TERMS_PER_TRANSACTION) {
+    await db.transaction(async (trx) => {
+      const end = Math.min(rows.length, chunk + TERMS_PER_TRANSACTION);
+      for (let start = chunk; start < end; start += TERM_BATCH) await trx('document_terms').insert(rows.slice(start, Math.min(end, start + TERM_BATCH)));
+      // The length goes with the last terms: a reader sees a document's length only once its terms are all there.
+      if (end === rows.length) await trx('document_words').insert({ document_id: documentId, words });
+    });
+  }
 }
 
 /** The `documents` rows of a scope, as SQL text over a `documents` table and its values. */
