@@ -258,6 +258,41 @@ export const MIGRATIONS: Migration[] = [
       // Documents indexed again keep their new passages; nothing to undo.
     },
   },
+  {
+    // On SQLite, term counts are kept in the order they are read in (by term, then
+    // document), in one b-tree without a rowid: the ranking query reads a term's documents
+    // and counts from one range, and a document indexed writes one b-tree at random places
+    // (the pages it touches are what a commit writes) instead of a rowid table, its primary
+    // key's index and a term index. PostgreSQL keeps its tables in a heap either way, and its
+    // two indexes serve the same reads: unchanged there.
+    name: '010_document_terms_by_term',
+    async up(knex) {
+      if (dialectOf(knex) === 'postgres') return;
+      await knex.raw(`CREATE TABLE document_terms_by_term (
+        document_id integer NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        term varchar(64) NOT NULL,
+        occurrences integer NOT NULL,
+        PRIMARY KEY (term, document_id)
+      ) WITHOUT ROWID`);
+      await knex.raw('INSERT INTO document_terms_by_term (document_id, term, occurrences) SELECT document_id, term, occurrences FROM document_terms');
+      await knex.raw('DROP TABLE document_terms');
+      await knex.raw('ALTER TABLE document_terms_by_term RENAME TO document_terms');
+      await knex.raw('CREATE INDEX document_terms_document_id_index ON document_terms (document_id)');
+    },
+    async down(knex) {
+      if (dialectOf(knex) === 'postgres') return;
+      await knex.raw(`CREATE TABLE document_terms_by_row (
+        document_id integer NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        term varchar(64) NOT NULL,
+        occurrences integer NOT NULL,
+        PRIMARY KEY (document_id, term)
+      )`);
+      await knex.raw('INSERT INTO document_terms_by_row (document_id, term, occurrences) SELECT document_id, term, occurrences FROM document_terms');
+      await knex.raw('DROP TABLE document_terms');
+      await knex.raw('ALTER TABLE document_terms_by_row RENAME TO document_terms');
+      await knex.raw('CREATE INDEX document_terms_term_document_id_index ON document_terms (term, document_id)');
+    },
+  },
 ];
 
 /**
