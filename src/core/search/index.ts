@@ -111,7 +111,8 @@ async function writeTermCounts(db: Knex | Knex.Transaction, documentId: number, 
     await db.transaction(async (trx) => {
       const end = Math.min(rows.length, chunk + TERMS_PER_TRANSACTION);
       for (let start = chunk; start < end; start += TERM_BATCH) {
-        const values = rows.slice(start, Math.min(end, start + TERM_BATCH)).flatMap(([term, occurrences]) => [documentId, term, occurrences]);
+        const values: unknown[] = [];
+        for (let i = start; i < Math.min(end, start + TERM_BATCH); i++) values.push(documentId, rows[i][0], rows[i][1]);
         await insertRows(trx, 'document_terms (document_id, term, occurrences)', 3, values);
       }
       // The length goes with the last terms: a reader sees a document's length only once its terms are all there.
