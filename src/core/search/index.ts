@@ -37,10 +37,10 @@ const INSERT_BATCH = 200;
 /** Term rows per insert statement. */
 const TERM_BATCH = 400;
 /**
- * Term rows written per transaction. Each commit writes every page it touched, and a
- * document's terms land all over the term index: one commit per batch of statements instead
- * of one per statement writes those pages once. Bounded, so the writer is never held for
- * long (a batch takes a few milliseconds) and other writes interleave between batches.
+ * Term rows written per transaction: a document's counts go in one commit or a few, not one
+ * per statement, and readers see them whole (its length is written with the last of them,
+ * and ranking only reads documents with a length). Bounded, so the writer is never held
+ * for long (a transaction takes some tens of milliseconds) and other writes go in between.
  */
 const TERMS_PER_TRANSACTION = 4000;
 
