@@ -189,17 +189,23 @@ async function passagesOfDocuments(
   // In a long document the first passages holding any query word may all hold only a
   // common one (a CSV header's, say): the first few holding each of the query's rarest
   // words are read too.
-  const forms = query.flatMap((item) => searchFormsOf(item.term));
-  const rarest = [...query].sort((a, b) => (weights.get(b.term) ?? 0) - (weights.get(a.term) ?? 0)).slice(0, RARE_TERMS);
+  const rarest = new Set([...query].sort((a, b) => (weights.get(b.term) ?? 0) - (weights.get(a.term) ?? 0)).slice(0, RARE_TERMS).map((item) => item.term));
   const each = Math.ceil(PASSAGES_PER_DOCUMENT / (RARE_TERMS + 1));
-  const found = await Promise.all([
+  const [shortRows, ...longRows] = await Promise.all([
     short.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE document_id IN (${short.map(() => '?').join(', ')})`, short) : [],
-    ...long.flatMap((span) => {
+    ...long.map(async (span) => {
       const document = { id: Number(span.document_id), count: Number(span.count), firstId: Number(span.first_id), lastId: Number(span.last_id) };
-      return [...rarest.map((item) => matchingPassages(sql, searchFormsOf(item.term), document, each)), matchingPassages(sql, forms, document, each)];
+      // One search per word: the first passages holding any word are the first of the
+      // words' own first passages, and a search for one word's forms reads only its
+      // postings, where one for all of them at once costs about as much as all of these.
+      const perTerm = await Promise.all(query.map((item) => matchingPassages(sql, searchFormsOf(item.term), document, each)));
+      const firstHoldingAny = new Map<number, PassageRow>();
+      for (const rows of perTerm) for (const row of rows) firstHoldingAny.set(Number(row.position), row);
+      const taken = [...firstHoldingAny.values()].sort((a, b) => Number(a.position) - Number(b.position)).slice(0, each);
+      return [...query.flatMap((item, i) => (rarest.has(item.term) ? perTerm[i] : [])), ...taken];
     }),
   ]);
-  return found.flat();
+  return [...shortRows, ...longRows.flat()];
 }
 
 /** Each document's best passage in rank order, then each one's second best, and so on; no passage twice. */
