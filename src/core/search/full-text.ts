@@ -117,16 +117,18 @@ const bm25 = (idf: number, tf: number, length: number, average: number) => (idf 
 async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: SearchScope): Promise<{ documents: RankedDocument[]; weights: Map<string, number> }> {
   const { where, values } = scopeClause(scope, 'd');
   const terms = query.map((item) => item.term);
-  // CROSS JOIN keeps SQLite to this order: the rows of the query's terms (by the term
-  // index), then their documents; not every document of the scope, term by term.
-  const rows = await sql.all<{ document_id: number; term: string; occurrences: number; words: number; original_filename: string }>(
-    `SELECT t.document_id, t.term, t.occurrences, w.words, d.original_filename
-       FROM document_terms t
-       CROSS JOIN documents d
-       CROSS JOIN document_words w
-      WHERE t.term IN (${terms.map(() => '?').join(', ')}) AND d.id = t.document_id AND w.document_id = t.document_id AND ${where}`,
-    [...terms, ...values],
+  // The scope's documents (with their lengths) and the terms' rows are read apart and
+  // matched here: joined, each of a common term's thousands of rows cost two more lookups
+  // (its document, its length), where the scope is read once.
+  const inScope = await sql.all<{ id: number; original_filename: string; words: number }>(
+    `SELECT d.id, d.original_filename, w.words FROM documents d JOIN document_words w ON w.document_id = d.id WHERE ${where}`,
+    values,
   );
+  const scopeById = new Map(inScope.map((document) => [Number(document.id), document]));
+  const rows = (await sql.all<{ document_id: number; term: string; occurrences: number }>(
+    `SELECT document_id, term, occurrences FROM document_terms WHERE term IN (${terms.map(() => '?').join(', ')})`,
+    terms,
+  )).filter((row) => scopeById.has(Number(row.document_id)));
   if (!rows.length) return { documents: [], weights: new Map() };
   const collection = await sql.first<{ documents: number | string; words: number | string | null }>(
     `SELECT COUNT(*) AS documents, AVG(w.words) AS words FROM document_words w JOIN documents d ON d.id = w.document_id WHERE ${where}`,
@@ -141,8 +143,9 @@ async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: Searc
   for (const row of rows) {
     const id = Number(row.document_id);
     let document = documents.get(id);
-    if (!document) documents.set(id, (document = { id, originalFilename: row.original_filename, score: 0, passages: [] }));
-    document.score += bm25(weights.get(row.term) ?? 0, Number(row.occurrences), Number(row.words), averageWords);
+    const stored = scopeById.get(id)!;
+    if (!document) documents.set(id, (document = { id, originalFilename: stored.original_filename, score: 0, passages: [] }));
+    document.score += bm25(weights.get(row.term) ?? 0, Number(row.occurrences), Number(stored.words), averageWords);
   }
   return { documents: [...documents.values()].sort((a, b) => b.score - a.score || a.id - b.id), weights };
 }
