@@ -117,16 +117,18 @@ const bm25 = (idf: number, tf: number, length: number, average: number) => (idf 
 async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: SearchScope): Promise<{ documents: RankedDocument[]; weights: Map<string, number> }> {
   const { where, values } = scopeClause(scope, 'd');
   const terms = query.map((item) => item.term);
-  // CROSS JOIN keeps SQLite to this order: the rows of the query's terms (by the term
-  // index), then their documents; not every document of the scope, term by term.
-  const rows = await sql.all<{ document_id: number; term: string; occurrences: number; words: number; original_filename: string }>(
-    `SELECT t.document_id, t.term, t.occurrences, w.words, d.original_filename
-       FROM document_terms t
-       CROSS JOIN documents d
-       CROSS JOIN document_words w
-      WHERE t.term IN (${terms.map(() => '?').join(', ')}) AND d.id = t.document_id AND w.document_id = t.document_id AND ${where}`,
-    [...terms, ...values],
+  // The scope's documents (with their lengths) and the terms' rows are read apart and
+  // matched here: joined, each of a common term's thousands of rows cost two more lookups
+  // (its document, its length), where the scope is read once.
+  const inScope = await sql.all<{ id: number; original_filename: string; words: number }>(
+    `SELECT d.id, d.original_filename, w.words FROM documents d JOIN document_words w ON w.document_id = d.id WHERE ${where}`,
+    values,
   );
+  const scopeById = new Map(inScope.map((document) => [Number(document.id), document]));
+  const rows = (await sql.all<{ document_id: number; term: string; occurrences: number }>(
+    `SELECT document_id, term, occurrences FROM document_terms WHERE term IN (${terms.map(() => '?').join(', ')})`,
+    terms,
+  )).filter((row) => scopeById.has(Number(row.document_id)));
   if (!rows.length) return { documents: [], weights: new Map() };
   const collection = await sql.first<{ documents: number | string; words: number | string | null }>(
     `SELECT COUNT(*) AS documents, AVG(w.words) AS words FROM document_words w JOIN documents d ON d.id = w.document_id WHERE ${where}`,
@@ -141,8 +143,9 @@ async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: Searc
   for (const row of rows) {
     const id = Number(row.document_id);
     let document = documents.get(id);
-    if (!document) documents.set(id, (document = { id, originalFilename: row.original_filename, score: 0, passages: [] }));
-    document.score += bm25(weights.get(row.term) ?? 0, Number(row.occurrences), Number(row.words), averageWords);
+    const stored = scopeById.get(id)!;
+    if (!document) documents.set(id, (document = { id, originalFilename: stored.original_filename, score: 0, passages: [] }));
+    document.score += bm25(weights.get(row.term) ?? 0, Number(row.occurrences), Number(stored.words), averageWords);
   }
   return { documents: [...documents.values()].sort((a, b) => b.score - a.score || a.id - b.id), weights };
 }
@@ -189,17 +192,23 @@ async function passagesOfDocuments(
   // In a long document the first passages holding any query word may all hold only a
   // common one (a CSV header's, say): the first few holding each of the query's rarest
   // words are read too.
-  const forms = query.flatMap((item) => searchFormsOf(item.term));
-  const rarest = [...query].sort((a, b) => (weights.get(b.term) ?? 0) - (weights.get(a.term) ?? 0)).slice(0, RARE_TERMS);
+  const rarest = new Set([...query].sort((a, b) => (weights.get(b.term) ?? 0) - (weights.get(a.term) ?? 0)).slice(0, RARE_TERMS).map((item) => item.term));
   const each = Math.ceil(PASSAGES_PER_DOCUMENT / (RARE_TERMS + 1));
-  const found = await Promise.all([
+  const [shortRows, ...longRows] = await Promise.all([
     short.length ? sql.all<PassageRow>(`SELECT document_id, position, content FROM passages WHERE document_id IN (${short.map(() => '?').join(', ')})`, short) : [],
-    ...long.flatMap((span) => {
+    ...long.map(async (span) => {
       const document = { id: Number(span.document_id), count: Number(span.count), firstId: Number(span.first_id), lastId: Number(span.last_id) };
-      return [...rarest.map((item) => matchingPassages(sql, searchFormsOf(item.term), document, each)), matchingPassages(sql, forms, document, each)];
+      // One search per word: the first passages holding any word are the first of the
+      // words' own first passages, and a search for one word's forms reads only its
+      // postings, where one for all of them at once costs about as much as all of these.
+      const perTerm = await Promise.all(query.map((item) => matchingPassages(sql, searchFormsOf(item.term), document, each)));
+      const firstHoldingAny = new Map<number, PassageRow>();
+      for (const rows of perTerm) for (const row of rows) firstHoldingAny.set(Number(row.position), row);
+      const taken = [...firstHoldingAny.values()].sort((a, b) => Number(a.position) - Number(b.position)).slice(0, each);
+      return [...query.flatMap((item, i) => (rarest.has(item.term) ? perTerm[i] : [])), ...taken];
     }),
   ]);
-  return found.flat();
+  return [...shortRows, ...longRows.flat()];
 }
 
 /** Each document's best passage in rank order, then each one's second best, and so on; no passage twice. */
