@@ -6,7 +6,8 @@
 // 2. The best-scoring documents' passages that contain the query's words (found with FTS5
 //    on SQLite, the tsvector on PostgreSQL) and their first passages are scored with BM25
 //    too, in JavaScript, the same on both dialects; a document gains part of its first
-//    passage's score (documents say what they are about first) and of its best passage's.
+//    passage's score (documents say what they are about first) and of its best passage's,
+//    and its title (file name and first line) counts the query words it holds once more.
 // 3. The answer takes each document's best passage in turn, so one document cannot fill
 //    every source, and a passage identical to one already taken (a copy of a document) is
 //    left out.
@@ -14,7 +15,7 @@
 // Every figure was chosen with `npm run eval:retrieval` (see eval/retrieval.mjs).
 import type { SqlRunner } from '../db/dialects.js';
 import { scopeClause, type PassageRow, type PassageSearch, type SearchScope } from './index.js';
-import { countTerms, queryTerms, searchFormsOf, snippetOf } from './passages.js';
+import { countTerms, queryTerms, searchFormsOf, snippetOf, wordsOf } from './passages.js';
 import type { RetrieverDefinition, SearchHit, SearchOptions } from './retriever.js';
 import { matchingPassagesPostgres } from './postgres.js';
 import { matchingPassagesSqlite } from './sqlite.js';
@@ -28,6 +29,15 @@ const B = 0.75;
  */
 const LEAD_WEIGHT = 0.5;
 const BEST_WEIGHT = 0.3;
+/**
+ * How much each query word in a document's title (its file name without the extension, and
+ * its first line when that is short enough to be a heading) adds, times the word's weight.
+ * In the eval (N = 371): 0: r@1 0.687 r@5 0.908 MRR 0.774; 0.3: 0.693, 0.906, 0.777;
+ * 0.6: 0.698, 0.908, 0.782; 1.0: 0.674, 0.914, 0.770.
+ */
+const TITLE_WEIGHT = 0.6;
+/** A first line of more words than this is prose, not a title. */
+const TITLE_WORDS = 12;
 /** Passage lengths are normalised against this many words (about half of a full passage). */
 const AVERAGE_PASSAGE_WORDS = 100;
 /** Documents whose first passages are scored, at least. */
@@ -164,9 +174,23 @@ function addPassages(rows: PassageRow[], query: WeightedTerm[], weights: Map<str
       if (tf) score += bm25(weights.get(term) ?? 0, tf, words, AVERAGE_PASSAGE_WORDS);
     }
     document.passages.push({ document_id: document.id, position, content: row.content, score });
-    if (position === 0) document.score += LEAD_WEIGHT * score;
+    if (position === 0) document.score += LEAD_WEIGHT * score + TITLE_WEIGHT * titleScore(document.originalFilename, row.content, query, weights);
   }
   for (const document of byId.values()) document.passages.sort((a, b) => b.score - a.score || a.position - b.position);
+}
+
+/**
+ * The summed weights of the query's terms found in a document's title: what a document is
+ * named, and its first line when short (a heading, "# name"), say what it is about more
+ * surely than a word anywhere in its text. Each term counts once, however often repeated.
+ */
+function titleScore(originalFilename: string, firstPassage: string, query: WeightedTerm[], weights: Map<string, number>): number {
+  const firstLine = firstPassage.slice(0, firstPassage.indexOf('\n') + 1 || undefined);
+  const name = originalFilename.replace(/\.[^.]*$/, '');
+  const title = countTerms(firstLine.split(/\s+/).filter(Boolean).length <= TITLE_WORDS ? `${name} ${firstLine}` : name).counts;
+  let score = 0;
+  for (const { term } of query) if (title.has(term)) score += weights.get(term) ?? 0;
+  return score;
 }
 
 /**
