@@ -48,6 +48,17 @@ describe('retrieval through POST /api/chat/ (offline runner)', () => {
     expect(names(await chat('show'))).to.deep.equal(['show.txt']);
   });
 
+  it('ranks a document named for the question first when the text alone cannot tell', async () => {
+    // Both hold the question's words as often, in texts of the same length.
+    await upload('kitchen-notes.txt', 'Feed the sourdough starter daily; a lively starter doubles in hours. Keep flour dry.');
+    await upload('sourdough.txt', 'Feed the sourdough starter daily; a lively starter doubles in hours. Keep jars warm.');
+    expect(names(await chat('sourdough starter'))).to.deep.equal(['sourdough.txt', 'kitchen-notes.txt']);
+    // A first line short enough to be a heading is a title too.
+    await upload('a.md', 'Rye bread\n\nFeed the sourdough starter; a lively starter raises rye and wheat alike.');
+    await upload('b.md', 'Wheat loaves\n\nFeed the sourdough starter; a lively starter raises rye and wheat alike.');
+    expect(names(await chat('wheat sourdough'))[0]).to.equal('b.md');
+  });
+
   it('still ignores function words: a message of only those finds nothing', async () => {
     await upload('notes.txt', 'It is what it is, and that was that for them.');
     const reply = await chat('what is it that they were');
