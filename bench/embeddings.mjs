@@ -98,6 +98,8 @@ async function fillDatabase(context, { passages, dimensions, encodeVector }) {
       for (let at = 0; at < vectors.length; at += 100) await trx('passage_embeddings').insert(vectors.slice(at, at + 100));
     });
   }
+  // Each document's term counts, as indexing keeps them: the full-text half ranks documents by them.
+  await context.services.documents.recountTerms(knex);
   return agent;
 }
 
