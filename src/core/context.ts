@@ -22,6 +22,7 @@ import { ProviderService } from './services/providers.js';
 import { TokenService } from './services/tokens.js';
 import { SearchService } from './services/search.js';
 import { EmbeddingService, type EmbeddingLog } from './services/embeddings.js';
+import { ChangeFeed, type ChangeFeedOptions } from './events.js';
 
 export interface Services {
   agents: AgentService;
@@ -35,6 +36,8 @@ export interface Services {
   tokens: TokenService;
   search: SearchService;
   embeddings: EmbeddingService;
+  /** Changes made by any process on the database, as they commit (`GET /api/events`). */
+  events: ChangeFeed;
 }
 
 export interface DanaContext {
@@ -58,6 +61,8 @@ export interface ContextOptions {
   log?: EmbeddingLog;
   /** Passages per embeddings request, and how often a background filler looks for new passages. */
   embeddings?: { batchSize?: number; sweepIntervalMs?: number };
+  /** How the change feed polls, waits at gaps and prunes (tests shorten them). */
+  events?: ChangeFeedOptions;
 }
 
 function logToStderr(level: 'info' | 'warning', message: string): void {
@@ -123,6 +128,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       tokens: new TokenService(deps),
       search: new SearchService(deps),
       embeddings,
+      events: new ChangeFeed(extend({ dialect: database.dialect }), options.events),
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;
@@ -139,6 +145,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       async close() {
         if (closed) return;
         closed = true;
+        await services.events.close();
         await embeddings.stop();
         await documents.close();
         await files.close();

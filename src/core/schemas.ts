@@ -396,6 +396,28 @@ export const SearchQuerySchema = {
   required: ['q', 'limit'],
 } as const satisfies JSONSchema;
 
+/** `GET /api/events`: where a stream resumes (EventSource sends the `Last-Event-ID` header instead). */
+export const EventsQuerySchema = {
+  $id: 'EventsQuery',
+  type: 'object',
+  properties: {
+    last_event_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Replay the events after this id, then follow (default: follow from now)' },
+  },
+} as const satisfies JSONSchema;
+
+/** The data of a `change` event: which row of which resource was created, updated or deleted. */
+export const ChangeEventSchema = {
+  $id: 'ChangeEvent',
+  type: 'object',
+  properties: {
+    resource: { type: 'string', enum: ['agents', 'topics', 'documents', 'conversations', 'messages', 'runs'] },
+    id: { type: 'integer' },
+    action: { type: 'string', enum: ['created', 'updated', 'deleted'] },
+  },
+  required: ['resource', 'id', 'action'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export const SearchResultSchema = {
   $id: 'SearchResult',
   type: 'object',
@@ -523,6 +545,8 @@ export type ConversationListQuery = FromSchema<typeof ConversationListQuerySchem
 export type Deleted = FromSchema<typeof DeletedSchema>;
 export type SearchQuery = FromSchema<typeof SearchQuerySchema>;
 export type SearchResult = FromSchema<typeof SearchResultSchema>;
+export type EventsQuery = FromSchema<typeof EventsQuerySchema>;
+export type ChangeEventData = FromSchema<typeof ChangeEventSchema>;
 export type Provider = FromSchema<typeof ProviderSchema>;
 export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;

@@ -18,6 +18,7 @@ import { messageRoutes } from './routes/messages.js';
 import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
 import { searchRoutes } from './routes/search.js';
+import { eventRoutes } from './routes/events.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics, type ChatObserver } from './metrics.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   bodyIdleTimeoutMs?: number;
   /** Requests past its count are answered 429 (see middleware/rate-limit.ts). */
   rateLimiter?: RateLimiterAbstract;
+  /** Time requests and serve /metrics (the default); false leaves both out (the bench compares the two). */
+  metrics?: boolean;
 }
 
 export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver): Route[] {
@@ -47,20 +50,21 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
     ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
     ...searchRoutes(services),
+    ...eventRoutes(services),
   ];
 }
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const metrics = new ServerMetrics(context.services);
-  const routes = [...apiRoutes(context, logger, metrics), ...metrics.routes()];
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(context.services);
+  const routes = [...apiRoutes(context, logger, metrics), ...(metrics?.routes() ?? [])];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 
   const app = new Koa();
   // Errors are answered and logged by errorHandler; Koa's own handler would print them again.
   app.silent = true;
-  app.use(metrics.middleware());
+  if (metrics) app.use(metrics.middleware());
   if (logger.isEnabled('info')) app.use(accessLog(logger));
   app.use(errorHandler(logger));
   for (const check of accessControl(context.services.tokens, options.access)) app.use(check);

@@ -108,6 +108,8 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit);
   // Passages of agents whose provider has an embedding model get their vectors meanwhile.
   context.services.embeddings.start();
+  // Events older than a day go, whichever server on the database gets to them first.
+  context.services.events.startPruning((error) => logger.warning(`Pruning old events failed: ${(error as Error)?.message ?? error}`));
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -120,6 +122,8 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
         resolve();
       });
       server.closeIdleConnections();
+      // Event streams never finish by themselves: end them, then drop their connections, now idle.
+      void context.services.events.close().then(() => setImmediate(() => server.closeIdleConnections()));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

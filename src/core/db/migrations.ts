@@ -293,7 +293,84 @@ export const MIGRATIONS: Migration[] = [
       await knex.raw('CREATE INDEX document_terms_term_document_id_index ON document_terms (term, document_id)');
     },
   },
+  {
+    // An outbox of changes: a trigger on each resource's table writes a row here in the same
+    // transaction as the change, so `GET /api/events` sees what any process did (the CLI
+    // beside a server included), and a client resumes from the id it saw last.
+    name: '011_change_events',
+    async up(knex) {
+      await knex.schema.createTable('events', (table) => {
+        table.increments('id').primary();
+        table.string('resource', 32).notNullable();
+        table.integer('resource_id').notNullable();
+        table.string('action', 16).notNullable();
+        table.text('data').nullable();
+        table.timestamp('created_at', { useTz: true, precision: 3 }).notNullable();
+        table.index(['created_at']);
+      });
+      for (const table of CHANGE_EVENT_TABLES) await addChangeTriggers(knex, table);
+    },
+    async down(knex) {
+      for (const table of CHANGE_EVENT_TABLES) await dropChangeTriggers(knex, table);
+      await knex.schema.dropTableIfExists('events');
+    },
+  },
 ];
+
+/** The resources whose changes `GET /api/events` streams, spelled as in the API's paths. */
+const CHANGE_EVENT_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages'] as const;
+
+const CHANGE_ACTIONS = { INSERT: 'created', UPDATE: 'updated', DELETE: 'deleted' } as const;
+
+/**
+ * Triggers that write a row of `events` {resource: table, resource_id, action} for each row
+ * inserted, updated or deleted, inside the changing transaction (a rolled-back change leaves
+ * no event). With `data`, the event also holds those columns of the new row as JSON, and an
+ * update writes an event only when one of them changed (a run's status and progress, not
+ * its lease renewals). PostgreSQL's trigger function is created unqualified, in the schema
+ * the connection works in, beside its table.
+ */
+export async function addChangeTriggers(knex: Knex, table: string, options: { data?: string[] } = {}): Promise<void> {
+  const data = options.data ?? [];
+  for (const name of [table, ...data]) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`addChangeTriggers: ${JSON.stringify(name)} is not a plain column or table name`);
+  }
+  const changedData = (dialectOf(knex) === 'postgres' ? data.map((column) => `OLD.${column} IS DISTINCT FROM NEW.${column}`) : data.map((column) => `OLD.${column} IS NOT NEW.${column}`)).join(' OR ');
+  if (dialectOf(knex) === 'postgres') {
+    const dataOf = (row: string) => (data.length ? `json_build_object(${data.map((column) => `'${column}', ${row}.${column}`).join(', ')})::text` : 'NULL');
+    await knex.raw(`CREATE FUNCTION ${table}_change_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          INSERT INTO events (resource, resource_id, action, data, created_at) VALUES ('${table}', OLD.id, 'deleted', ${dataOf('OLD')}, clock_timestamp());
+          RETURN OLD;
+        END IF;
+        INSERT INTO events (resource, resource_id, action, data, created_at)
+          VALUES ('${table}', NEW.id, CASE TG_OP WHEN 'INSERT' THEN 'created' ELSE 'updated' END, ${dataOf('NEW')}, clock_timestamp());
+        RETURN NEW;
+      END $$`);
+    await knex.raw(`CREATE TRIGGER ${table}_change_created AFTER INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_change_event()`);
+    await knex.raw(`CREATE TRIGGER ${table}_change_updated AFTER UPDATE ON ${table} FOR EACH ROW${changedData ? ` WHEN (${changedData})` : ''} EXECUTE FUNCTION ${table}_change_event()`);
+    await knex.raw(`CREATE TRIGGER ${table}_change_deleted AFTER DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_change_event()`);
+    return;
+  }
+  // The same ISO 8601 text the core writes, so the outbox is pruned by comparing strings.
+  const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+  const dataOf = (row: string) => (data.length ? `json_object(${data.map((column) => `'${column}', ${row}.${column}`).join(', ')})` : 'NULL');
+  for (const [operation, action] of Object.entries(CHANGE_ACTIONS)) {
+    const row = operation === 'DELETE' ? 'OLD' : 'NEW';
+    const when = operation === 'UPDATE' && changedData ? ` WHEN ${changedData}` : '';
+    await knex.raw(`CREATE TRIGGER ${table}_change_${action} AFTER ${operation} ON ${table} FOR EACH ROW${when} BEGIN
+      INSERT INTO events (resource, resource_id, action, data, created_at) VALUES ('${table}', ${row}.id, '${action}', ${dataOf(row)}, ${now}); END`);
+  }
+}
+
+export async function dropChangeTriggers(knex: Knex, table: string): Promise<void> {
+  const isPostgres = dialectOf(knex) === 'postgres';
+  for (const action of Object.values(CHANGE_ACTIONS)) {
+    await knex.raw(isPostgres ? `DROP TRIGGER IF EXISTS ${table}_change_${action} ON ${table}` : `DROP TRIGGER IF EXISTS ${table}_change_${action}`);
+  }
+  if (isPostgres) await knex.raw(`DROP FUNCTION IF EXISTS ${table}_change_event()`);
+}
 
 /**
  * Full-text search over a table's `content`: on PostgreSQL a generated tsvector column
