@@ -405,19 +405,6 @@ export const EventsQuerySchema = {
   },
 } as const satisfies JSONSchema;
 
-/** The data of a `change` event: which row of which resource was created, updated or deleted. */
-export const ChangeEventSchema = {
-  $id: 'ChangeEvent',
-  type: 'object',
-  properties: {
-    resource: { type: 'string', enum: ['agents', 'topics', 'documents', 'conversations', 'messages', 'runs'] },
-    id: { type: 'integer' },
-    action: { type: 'string', enum: ['created', 'updated', 'deleted'] },
-  },
-  required: ['resource', 'id', 'action'],
-  additionalProperties: false,
-} as const satisfies JSONSchema;
-
 export const SearchResultSchema = {
   $id: 'SearchResult',
   type: 'object',
@@ -546,7 +533,6 @@ export type Deleted = FromSchema<typeof DeletedSchema>;
 export type SearchQuery = FromSchema<typeof SearchQuerySchema>;
 export type SearchResult = FromSchema<typeof SearchResultSchema>;
 export type EventsQuery = FromSchema<typeof EventsQuerySchema>;
-export type ChangeEventData = FromSchema<typeof ChangeEventSchema>;
 export type Provider = FromSchema<typeof ProviderSchema>;
 export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;
