@@ -128,20 +128,42 @@ export class ChangeFeed {
   }
 
   /**
-   * Deletes events older than the retention (a day), in batches so a large backlog never
-   * holds the write lock for long. Returns how many were deleted.
+   * Deletes events older than the retention (a day), in batches of ids so a large backlog
+   * never holds the write lock for long. Returns how many were deleted.
    */
   async prune(now = Date.now()): Promise<number> {
     this.lastPrunedAt = now;
-    const cutoff = new Date(now - this.retentionMs).toISOString();
+    const last = await this.lastIdBefore(now - this.retentionMs);
+    if (!last) return 0;
+    const first = Number((await this.deps.sql.first<{ id: number | string }>('SELECT MIN(id) AS id FROM events'))?.id ?? last);
     let deleted = 0;
-    for (;;) {
-      const count = await this.deps.knex('events')
-        .whereIn('id', (query) => query.select('id').from('events').where('created_at', '<', cutoff).orderBy('id').limit(PRUNE_BATCH_ROWS))
-        .delete();
-      deleted += count;
-      if (count < PRUNE_BATCH_ROWS) return deleted;
+    for (let upTo = first + PRUNE_BATCH_ROWS - 1; ; upTo += PRUNE_BATCH_ROWS) {
+      deleted += await this.deps.knex('events').where('id', '<=', Math.min(upTo, last)).delete();
+      if (upTo >= last) break;
     }
+    return deleted;
+  }
+
+  /**
+   * The id of the newest event written before `cutoffMs` (0 when none is): a binary search on
+   * the primary key, since ids and times grow together (no index on created_at to keep up).
+   */
+  private async lastIdBefore(cutoffMs: number): Promise<number> {
+    const bounds = await this.deps.sql.first<{ low: number | string | null; high: number | string | null }>('SELECT MIN(id) AS low, MAX(id) AS high FROM events');
+    if (bounds?.low === null || bounds?.low === undefined) return 0;
+    // Every row up to `older` is older than the cutoff; every row from `newer` on is not.
+    let older = Number(bounds.low) - 1;
+    let newer = Number(bounds.high) + 1;
+    while (newer - older > 1) {
+      const middle = Math.floor((older + newer) / 2);
+      const row = await this.deps.sql.first<{ id: number | string; created_at: string | Date }>(
+        'SELECT id, created_at FROM events WHERE id >= ? ORDER BY id LIMIT 1', [middle],
+      );
+      if (!row) newer = middle;
+      else if (Date.parse(isoTimestamp(row.created_at)) < cutoffMs) older = Number(row.id);
+      else newer = middle;
+    }
+    return Math.max(older, 0);
   }
 
   /** Prunes now and then at most once per interval, until the feed closes (servers do this). */

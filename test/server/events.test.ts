@@ -137,18 +137,20 @@ describe('GET /api/events', function () {
   });
 
   it('prunes events older than a day, and keeps the rest', async () => {
-    for (const name of ['old', 'new']) await createAgent(server, { name });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) await createAgent(server, { name });
     const { knex } = server.context;
-    const [oldest] = await knex('events').orderBy('id').limit(1).pluck('id');
+    const ids: number[] = (await knex('events').orderBy('id').pluck('id')).map(Number);
+    expect(ids).to.have.length(7);
     const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
-    await knex('events').where('id', oldest).update({ created_at: twoDaysAgo });
-    expect(await server.context.services.events.prune()).to.equal(1);
-    expect(await knex('events').where('id', oldest).first()).to.equal(undefined);
+    await knex('events').where('id', '<=', ids[3]).update({ created_at: twoDaysAgo });
+    expect(await server.context.services.events.prune()).to.equal(4);
+    expect((await knex('events').orderBy('id').pluck('id')).map(Number)).to.deep.equal(ids.slice(4));
     expect(await server.context.services.events.prune()).to.equal(0);
-    // A client resuming from before the pruned event gets what is left, without waiting.
-    const stream = await open(`/api/events?last_event_id=${oldest - 1}`);
-    const [first] = await stream.waitForCount(1);
-    expect(Number(first.id)).to.equal(oldest + 1);
+    // A client resuming from before the pruned events gets what is left (on PostgreSQL after
+    // the hold at a gap: the missing ids might have been a transaction still to commit).
+    const stream = await open(`/api/events?last_event_id=${ids[0]}`);
+    const left = await stream.waitForCount(3, 5_000);
+    expect(left.map((event) => Number(event.id))).to.deep.equal(ids.slice(4));
   });
 
   it('stops polling once the last client has gone', async () => {
