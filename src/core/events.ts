@@ -87,6 +87,17 @@ export class ChangeFeed {
     return Number(row?.latest ?? 0);
   }
 
+  /**
+   * Where a follower starts: after `afterId`, or from now without one. Ids are never reused,
+   * so an id past the newest was never given out by this database (a client of a database
+   * since restored from a backup): that follower starts from now too. A caller that must not
+   * miss a change made after it answered (a stream whose headers are out) asks this first.
+   */
+  async startAfter(afterId?: number): Promise<number> {
+    const latest = await this.latestId();
+    return afterId !== undefined && afterId <= latest ? afterId : latest;
+  }
+
   /** Stored events after an id, oldest first, as they are (gaps included). */
   async after(afterId: number, limit = BATCH_ROWS): Promise<ChangeEvent[]> {
     return (await this.rowsAfter(afterId, limit)).map(toChangeEvent);
@@ -99,7 +110,7 @@ export class ChangeFeed {
   async *follow(options: { afterId?: number; signal?: AbortSignal } = {}): AsyncGenerator<ChangeEvent> {
     const { signal } = options;
     if (this.closed || signal?.aborted) return;
-    const follower: Follower = { cursor: options.afterId ?? (await this.latestId()), queue: [], wake: () => undefined };
+    const follower: Follower = { cursor: await this.startAfter(options.afterId), queue: [], wake: () => undefined };
     const ended = () => follower.wake();
     signal?.addEventListener('abort', ended);
     this.stopped.signal.addEventListener('abort', ended);

@@ -99,6 +99,14 @@ describe('GET /api/events', function () {
     expectConsecutiveIds(all, Number(seen[0].id) + 1);
   });
 
+  it('follows from now after an id this database never gave out (one restored from a backup)', async () => {
+    await createAgent(server, { name: 'before' });
+    const stream = await open('/api/events', { 'Last-Event-ID': '999999' });
+    const agent = await createAgent(server, { name: 'after' });
+    const [event] = await stream.waitForCount(1);
+    expect(event.data).to.deep.equal({ resource: 'agents', id: agent.id, action: 'created' });
+  });
+
   it('refuses a Last-Event-ID that is not an id', async () => {
     const res = await server.api('/api/events', { headers: { 'Last-Event-ID': 'abc' } });
     expect(res.status).to.equal(422);

@@ -26,8 +26,8 @@ export function eventRoutes({ events }: Services): Route[] {
       query: EventsQuerySchema,
       response: { kind: 'custom', description: 'The event stream', content: { 'text/event-stream': { type: 'string' } } },
       async handle({ query, ctx }) {
-        const afterId = lastEventId(ctx, query);
-        streamChanges(ctx, events, afterId ?? (await events.latestId()));
+        // Settled before the headers go out: a change made once the client sees them is in the stream.
+        streamChanges(ctx, events, await events.startAfter(lastEventId(ctx, query)));
       },
     },
   ];
