@@ -68,6 +68,8 @@ export class ChangeFeed {
   private polling: Promise<void> | undefined;
   private pruner: NodeJS.Timeout | undefined;
   private lastPrunedAt = 0;
+  /** The last poll read a full batch: poll again at once. */
+  private hasBacklog = false;
   private closed = false;
   private readonly stopped = new AbortController();
 
@@ -216,13 +218,15 @@ export class ChangeFeed {
     this.gapSeenAt.clear();
   }
 
-  private hasBacklog = false;
-
   /** One read of the outbox per distinct cursor (usually one: every follower caught up). */
   private async poll(): Promise<void> {
     this.hasBacklog = false;
     const byCursor = new Map<number, Follower[]>();
-    for (const follower of this.followers) byCursor.set(follower.cursor, [...(byCursor.get(follower.cursor) ?? []), follower]);
+    for (const follower of this.followers) {
+      // A client that reads slowly is not queued more than a batch: the rest stays in the outbox until it catches up.
+      if (follower.queue.length >= BATCH_ROWS) continue;
+      byCursor.set(follower.cursor, [...(byCursor.get(follower.cursor) ?? []), follower]);
+    }
     for (const [cursor, group] of byCursor) {
       let rows: EventRow[];
       try {
