@@ -117,7 +117,7 @@ export async function run({ quick = false } = {}) {
 
     const get = await compare(instrumented, bare, { method: 'GET', path: '/api/agents/1' }, settings);
     const post = await compare(triggers, noTriggers, { method: 'POST', path: '/api/agents/', body: JSON.stringify({ name: 'Bench agent', description: '', config: {} }) }, settings);
-    const detail = (result, without) => `${result.measured.rps} req/s vs ${result.baseline.rps} without ${without} (p50 ${result.measured.p50} vs ${result.baseline.p50} ms)`;
+    const detail = (result, without) => `${result.baseline.rps} req/s without ${without}, ${result.measured.rps} with (p50 ${result.baseline.p50} and ${result.measured.p50} ms)`;
     return [
       {
         figure: 'added latency of /metrics instrumentation on GET /api/agents/1', reference: detail(get, 'it'),
