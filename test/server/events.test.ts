@@ -1,14 +1,20 @@
 // GET /api/events: changes from the outbox as Server-Sent Events, whichever process made
 // them, resumable with Last-Event-ID, pruned after a day.
 import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
 import { json, startTestServer, type TestServer } from '../helpers/server.js';
 import { createAgent, createConversation, createMessage, expectError, validationIssues } from '../helpers/api.js';
 import { openEventStream, expectConsecutiveIds, type EventStream, type StreamEvent } from '../helpers/event-stream.js';
+import { openTestContext } from '../helpers/context.js';
 import { danaIn } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve.js';
 import { isPostgres } from '../helpers/backend.js';
 import { tempDir } from '../helpers/temp.js';
 import { addChangeTriggers, dropChangeTriggers } from '../../src/core/db/migrations.js';
+import { routeTable } from '../../src/server/routes/route.js';
+import { eventRoutes } from '../../src/server/routes/events.js';
 
 const changeOf = (resource: string, id: number, action: string) => (event: StreamEvent) =>
   event.event === 'change' && event.data.resource === resource && event.data.id === id && event.data.action === action;
@@ -216,6 +222,27 @@ describe('GET /api/events', function () {
       expect(stream.events).to.deep.equal([event]);
     });
   }
+});
+
+describe('GET /api/events keep-alives', () => {
+  it('sends a comment line while nothing happens', async () => {
+    const context = await openTestContext();
+    const app = new Koa();
+    app.use(routeTable(eventRoutes(context.services, { keepAliveMs: 50 })));
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stream = await openEventStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/events`);
+    try {
+      await waitUntil(() => stream.comments.length >= 2, 2_000);
+      expect(stream.comments[0]).to.equal('keep-alive');
+      expect(stream.events).to.deep.equal([]);
+    } finally {
+      stream.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await context.close();
+    }
+  });
 });
 
 describe('addChangeTriggers', () => {

@@ -14,7 +14,8 @@ import type { Route } from './route.js';
 /** A comment this often keeps proxies and idle timeouts from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
-export function eventRoutes({ events }: Services): Route[] {
+export function eventRoutes({ events }: Services, options: { keepAliveMs?: number } = {}): Route[] {
+  const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   return [
     {
       methods: ['get'], path: '/events', tag: 'events', summary: 'Follow changes as Server-Sent Events',
@@ -27,7 +28,7 @@ export function eventRoutes({ events }: Services): Route[] {
       response: { kind: 'custom', description: 'The event stream', content: { 'text/event-stream': { type: 'string' } } },
       async handle({ query, ctx }) {
         // Settled before the headers go out: a change made once the client sees them is in the stream.
-        streamChanges(ctx, events, await events.startAfter(lastEventId(ctx, query)));
+        streamChanges(ctx, events, await events.startAfter(lastEventId(ctx, query)), keepAliveMs);
       },
     },
   ];
@@ -44,7 +45,7 @@ function lastEventId(ctx: Context, query: Record<string, unknown>): number | und
   return Number(header);
 }
 
-function streamChanges(ctx: Context, feed: ChangeFeed, afterId: number): void {
+function streamChanges(ctx: Context, feed: ChangeFeed, afterId: number, keepAliveMs: number): void {
   const stream = new PassThrough();
   ctx.status = 200;
   ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
@@ -53,7 +54,7 @@ function streamChanges(ctx: Context, feed: ChangeFeed, afterId: number): void {
   ctx.flushHeaders();
   const left = new AbortController();
   ctx.res.once('close', () => left.abort());
-  const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), keepAliveMs);
   (async () => {
     try {
       for await (const event of feed.follow({ afterId, signal: left.signal })) {
