@@ -29,7 +29,7 @@ describe('GET /api/events', function () {
   };
 
   beforeEach(async () => {
-    server = await startTestServer({}, {}, { events: { pollIntervalMs: 50 } });
+    server = await startTestServer();
   });
   afterEach(async () => {
     for (const stream of streams.splice(0)) stream.close();
