@@ -22,6 +22,7 @@ import { ProviderService } from './services/providers.js';
 import { TokenService } from './services/tokens.js';
 import { SearchService } from './services/search.js';
 import { EmbeddingService, type EmbeddingLog } from './services/embeddings.js';
+import { RunService } from './runs/service.js';
 
 export interface Services {
   agents: AgentService;
@@ -35,6 +36,7 @@ export interface Services {
   tokens: TokenService;
   search: SearchService;
   embeddings: EmbeddingService;
+  runs: RunService;
 }
 
 export interface DanaContext {
@@ -123,6 +125,7 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
       tokens: new TokenService(deps),
       search: new SearchService(deps),
       embeddings,
+      runs: new RunService(deps),
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;
