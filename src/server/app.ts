@@ -18,6 +18,7 @@ import { messageRoutes } from './routes/messages.js';
 import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
 import { searchRoutes } from './routes/search.js';
+import { runRoutes } from './routes/runs.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics, type ChatObserver } from './metrics.js';
@@ -47,6 +48,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
     ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
     ...searchRoutes(services),
+    ...runRoutes(services, logger),
   ];
 }
 
