@@ -23,6 +23,7 @@ import { TokenService } from './services/tokens.js';
 import { SearchService } from './services/search.js';
 import { EmbeddingService, type EmbeddingLog } from './services/embeddings.js';
 import { RunService } from './runs/service.js';
+import { leaseMsFrom } from './runs/queue.js';
 
 export interface Services {
   agents: AgentService;
@@ -113,19 +114,20 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     const embeddings = new EmbeddingService(extend({ providers, env: config.env, log: options.log ?? logToStderr, ...options.embeddings }));
     const documents = new DocumentService(extend({ config, onTextIndexed: () => embeddings.wake() }));
     const messages = new MessageService(deps);
+    const chat = new ChatService(extend({ documents, messages, providers, registry, retrievers, embeddings, env: config.env }));
     const services: Services = {
       agents: new AgentService(extend({ providers, registry })),
       topics: new TopicService(deps),
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService(extend({ documents, messages, providers, registry, retrievers, embeddings, env: config.env })),
+      chat,
       database: new DatabaseService(extend({ config })),
       providers,
       tokens: new TokenService(deps),
       search: new SearchService(deps),
       embeddings,
-      runs: new RunService(deps),
+      runs: new RunService(extend({ chat, documents, embeddings, leaseMs: leaseMsFrom(config.env) })),
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;

@@ -12,6 +12,11 @@ import {
 import { scopeClause } from '../search/index.js';
 import { scopeOf } from '../chat/service.js';
 import { deleted, readById, readPage, trimFields, type Db, type ServiceDeps } from '../services/support.js';
+import type { ChatService } from '../chat/service.js';
+import type { DocumentService } from '../services/documents.js';
+import type { EmbeddingService } from '../services/embeddings.js';
+import { RunExecutor } from './executor.js';
+import { RunQueue } from './queue.js';
 
 /** How often a follower looks for new events when nothing in this process wakes it. */
 export const WATCH_POLL_MS = 250;
@@ -35,12 +40,27 @@ export async function appendEvent(db: Db, runId: number, type: EventType, data: 
   await db.raw('INSERT INTO run_events (run_id, type, data, created_at) VALUES (?, ?, ?, ?)', [runId, type, JSON.stringify(data), nextTimestamp()]);
 }
 
+export interface RunDeps extends ServiceDeps {
+  chat: ChatService;
+  documents: DocumentService;
+  embeddings: EmbeddingService;
+  /** How long a worker's claim on a run lasts unless renewed (queue.ts). */
+  leaseMs: number;
+}
+
 export class RunService {
+  /** Where workers claim runs and write what they did (see worker.ts). */
+  readonly queue: RunQueue;
+  /** What a worker does with a claimed run. */
+  readonly executor: RunExecutor;
   /** Followers and workers in this process, woken when a run changes here (others poll). */
   private readonly listeners = new Set<(runId: number) => void>();
   private readonly queuedListeners = new Set<() => void>();
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: RunDeps) {
+    this.queue = new RunQueue({ get knex() { return deps.knex; }, sql: deps.sql, runs: this, leaseMs: deps.leaseMs });
+    this.executor = new RunExecutor({ sql: deps.sql, chat: deps.chat, documents: deps.documents, embeddings: deps.embeddings, queue: this.queue });
+  }
 
   /** Queues a run of agent `agentId`. 404 for an unknown agent; 422 naming the field for a topic or document that is not there. */
   async create(agentId: number, input: unknown): Promise<Run> {
