@@ -104,23 +104,28 @@ export async function withProgressBar(stderr: CliIo['stderr'], inner: RunRendere
     progress.Presets.shades_classic,
   );
   let status = 'queued';
-  bar.start(0, 0, { status });
+  // Drawn from the first progress event on: until the total is known a bar would say nothing.
+  let isDrawn = false;
   return {
     show(event) {
       const data = event.data as EventData;
       if (event.type === 'progress') {
+        if (!isDrawn) bar.start(Number(data.total), Number(data.done), { status });
+        isDrawn = true;
         bar.setTotal(Number(data.total));
         bar.update(Number(data.done), { status });
         return;
       }
       if (event.type === 'status') status = String(data.status);
-      stderr.write('\r\x1b[2K');
+      if (isDrawn) stderr.write('\r\x1b[2K');
       inner.show(event);
-      bar.update({ status });
-      bar.render();
+      if (isDrawn) {
+        bar.update({ status });
+        bar.render();
+      }
     },
     close() {
-      bar.stop();
+      if (isDrawn) bar.stop();
       inner.close();
     },
   };
