@@ -34,9 +34,11 @@ export interface AppOptions {
   bodyIdleTimeoutMs?: number;
   /** Requests past its count are answered 429 (see middleware/rate-limit.ts). */
   rateLimiter?: RateLimiterAbstract;
+  /** How often a quiet event stream sends a keep-alive comment (default 15 s). */
+  eventStreamKeepAliveMs?: number;
 }
 
-export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver): Route[] {
+export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver, options: Pick<AppOptions, 'eventStreamKeepAliveMs'> = {}): Route[] {
   const { services } = context;
   return [
     ...healthRoutes(services),
@@ -48,14 +50,14 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
     ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
     ...searchRoutes(services),
-    ...runRoutes(services, logger),
+    ...runRoutes(services, logger, { keepAliveMs: options.eventStreamKeepAliveMs }),
   ];
 }
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
   const metrics = new ServerMetrics(context.services);
-  const routes = [...apiRoutes(context, logger, metrics), ...metrics.routes()];
+  const routes = [...apiRoutes(context, logger, metrics, options), ...metrics.routes()];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 

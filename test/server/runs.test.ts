@@ -212,6 +212,22 @@ describe('REST runs', () => {
       await expectLocs(await server.api(`/api/runs/${run.id}/events?last_event_id=x`), ['query', 'last_event_id']);
     });
 
+    it('keeps a quiet stream open with comments, and a client may leave mid-stream', async () => {
+      const quiet = await startTestServer({}, { eventStreamKeepAliveMs: 50 });
+      try {
+        const agent = await createAgent(quiet);
+        const run = await bodyOf(await quiet.api(`/api/agents/${agent.id}/runs`, json('POST', { input: 'x' })));
+        const stream = await openEvents(quiet, run.id);
+        await waitFor(() => stream.comments >= 2, 5_000, 'two keep-alive comments');
+        expect(stream.events).to.have.length(1);
+        stream.close();
+        await stream.ended;
+        expect((await quiet.api(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status).to.equal(200);
+      } finally {
+        await quiet.close();
+      }
+    });
+
     it('documents every runs route in the OpenAPI document', async () => {
       const openapi = await bodyOf(await server.api('/openapi.json'));
       expect(openapi.paths['/api/agents/{id}/runs'].post.responses).to.have.property('202');
