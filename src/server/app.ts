@@ -33,6 +33,8 @@ export interface AppOptions {
   bodyIdleTimeoutMs?: number;
   /** Requests past its count are answered 429 (see middleware/rate-limit.ts). */
   rateLimiter?: RateLimiterAbstract;
+  /** The metrics /metrics serves, when the caller reports into them too (the server's run workers). */
+  metrics?: ServerMetrics;
 }
 
 export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver): Route[] {
@@ -52,7 +54,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const metrics = new ServerMetrics(context.services);
+  const metrics = options.metrics ?? new ServerMetrics(context.services);
   const routes = [...apiRoutes(context, logger, metrics), ...metrics.routes()];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
