@@ -36,6 +36,8 @@ export interface AppOptions {
   rateLimiter?: RateLimiterAbstract;
   /** How often a quiet event stream sends a keep-alive comment (default 15 s). */
   eventStreamKeepAliveMs?: number;
+  /** The metrics /metrics serves, when the caller reports into them too (the server's run workers). */
+  metrics?: ServerMetrics;
 }
 
 export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver, options: Pick<AppOptions, 'eventStreamKeepAliveMs'> = {}): Route[] {
@@ -56,7 +58,7 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const metrics = new ServerMetrics(context.services);
+  const metrics = options.metrics ?? new ServerMetrics(context.services);
   const routes = [...apiRoutes(context, logger, metrics, options), ...metrics.routes()];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));

@@ -6,8 +6,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { validateBody, validateText } from '../validation.js';
 import { TABLES, nextTimestamp } from '../db/tables.js';
 import {
-  FINISHED_RUN_STATUSES, ListQuerySchema, RunCreateSchema, RunListQuerySchema,
-  type Deleted, type ListQuery, type Page, type Run, type RunCreate, type RunEvent, type RunListQuery, type RunResult, type Source,
+  FINISHED_RUN_STATUSES, ListQuerySchema, RUN_STATUSES, RunCreateSchema, RunListQuerySchema,
+  type Deleted, type ListQuery, type Page, type Run, type RunCreate, type RunEvent, type RunListQuery, type RunResult, type RunStatus, type Source,
 } from '../schemas.js';
 import { scopeClause } from '../search/index.js';
 import { scopeOf } from '../chat/service.js';
@@ -205,6 +205,14 @@ export class RunService {
       }
       await this.waitForChange(id, signal);
     }
+  }
+
+  /** How many runs are in each status (every status named, zeros included). */
+  async countByStatus(): Promise<Record<RunStatus, number>> {
+    const rows = await this.deps.sql.all<{ status: RunStatus; total: number | string }>('SELECT status, COUNT(*) AS total FROM runs GROUP BY status');
+    const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
+    for (const row of rows) if (row.status in counts) counts[row.status] = Number(row.total);
+    return counts;
   }
 
   /** Called when `listener` should look at the queue again (a run was queued in this process). */
