@@ -10,6 +10,7 @@ import { expectCliError, parseRecord, parseTable } from '../helpers/cli-output.j
 import { waitFor } from '../helpers/chat.js';
 import { tempDir } from '../helpers/temp.js';
 import { startFakeOpenAi } from '../helpers/fake-openai.js';
+import { startWorker } from '../helpers/serve.js';
 
 describe('dana runs', () => {
   let home: string;
@@ -134,6 +135,42 @@ describe('dana runs', () => {
       expect(await exited, stderr).to.equal(1);
       expect(stderr).to.match(/Run \d+ cancelled/);
       expect((await ok(['runs', 'get', String(running.id), '--json'])).json.status).to.equal('cancelled');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('start --follow leaves the run to a `dana worker` that takes it, and says nothing about working on it', async () => {
+    await upload('photosynthesis.txt', 'Photosynthesis turns light into chemical energy in the chloroplasts.');
+    const worker = await startWorker(home);
+    try {
+      const result = await ok(['runs', 'start', '--agent', String(agentId), '--input', 'What does photosynthesis turn light into?', '--follow']);
+      expect(result.stdout).to.contain('chemical energy');
+      expect(result.stderr).to.not.contain('working on it here');
+    } finally {
+      await worker.stop('SIGTERM');
+    }
+  });
+
+  it('Ctrl-C while following a run worked on here exits 130 and hands the run back to the queue', async () => {
+    const fake = await startFakeOpenAi('slowly '.repeat(400), 50);
+    try {
+      await ok(['providers', 'add', 'slow', '--base-url', fake.baseUrl, '--model', 'paced']);
+      const slow = (await ok(['agents', 'create', '--name', 'Slow', '--config', '{"provider":"slow"}', '--json'])).json.id;
+      const child = spawn(process.execPath, [DANA_BIN, 'runs', 'start', '--agent', String(slow), '--input', 'Take your time', '--follow'], {
+        env: cleanEnv({ DANA_HOME: home }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const running = await waitFor(async () => (await dana(['runs', 'list', '--status', 'running', '--json'])).json?.[0], 20_000, 'the run to be running');
+      child.kill('SIGINT');
+      expect(await exited, stderr).to.equal(130);
+      expect(stderr).to.contain('working on it here').and.match(/Stopped following run \d+ \(\w+\); it goes on/);
+      expect((await ok(['runs', 'get', String(running.id), '--json'])).json.status).to.equal('queued');
     } finally {
       await fake.close();
     }
