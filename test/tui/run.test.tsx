@@ -9,7 +9,8 @@ import { ChatApp } from '../../src/tui/ChatApp.js';
 import { chatBackend } from '../../src/tui/backend.js';
 import type { Agent } from '../../src/core/schemas.js';
 import { openTestContext, type TestContext } from '../helpers/context.js';
-import { createAgent, upload, waitFor } from '../helpers/chat.js';
+import { addProvider, createAgent, upload, waitFor } from '../helpers/chat.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { DEADLINE_MS, frame, typeLine, waitForText } from '../helpers/screen.js';
 
 const flat = (text: string) => text.replace(/\s+/g, ' ');
@@ -17,6 +18,7 @@ const flat = (text: string) => text.replace(/\s+/g, ' ');
 describe('the interactive chat: /run', () => {
   let ctx: TestContext;
   let agent: Agent;
+  let fake: FakeOpenAi | undefined;
 
   beforeEach(async () => {
     ctx = await openTestContext();
@@ -24,6 +26,8 @@ describe('the interactive chat: /run', () => {
   });
   afterEach(async () => {
     cleanup();
+    await fake?.close();
+    fake = undefined;
     await ctx.close();
   });
 
@@ -38,6 +42,19 @@ describe('the interactive chat: /run', () => {
     await typeLine(screen, '/run');
     await waitForText(screen, 'Say what the agent should do: /run TEXT');
     expect((await ctx.services.runs.list({})).total).to.equal(0);
+  });
+
+  it('Ctrl-C stops following the run; a run worked on here goes back to the queue', async () => {
+    fake = await startFakeOpenAi('slowly '.repeat(400), 50);
+    await addProvider(ctx, 'slow', fake.baseUrl);
+    const slow = await createAgent(ctx, { provider: 'slow', model: 'paced' }, 'Slow');
+    const screen = render(<ChatApp backend={chatBackend(ctx, slow)} />);
+    await typeLine(screen, '/run Take your time');
+    await waitFor(async () => (await ctx.services.runs.list({ status: 'running' })).total === 1, DEADLINE_MS, 'the run to be running');
+    screen.stdin.write('\u0003');
+    await waitForText(screen, 'Stopped following run');
+    const [run] = (await ctx.services.runs.list({})).items;
+    await waitFor(async () => (await ctx.services.runs.get(run.id)).status === 'queued', DEADLINE_MS, 'the run back in the queue');
   });
 
   it('starts a run of the chat\'s agent, works on it when no worker does, and shows its answer', async () => {
