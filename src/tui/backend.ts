@@ -25,9 +25,11 @@ export interface ChatBackend {
    * works on it (and `note` says so), handing it back to the queue if the chat stops following.
    */
   followRun(run: Run, signal: AbortSignal, note: (line: string) => void): AsyncIterable<RunEvent>;
+  /** Resolves once runs worked on here are finished or handed back (before the context closes). */
+  settled(): Promise<void>;
 }
 
-export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
+export function chatBackend(context: DanaContext, agent: Agent, handingBack = new Set<Promise<void>>()): ChatBackend {
   const { chat, agents, conversations } = context.services;
   return {
     agent,
@@ -36,7 +38,7 @@ export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
       yield* chat.stream(prepared, signal);
     },
     async forAgent(agentId) {
-      return chatBackend(context, await agents.get(agentId));
+      return chatBackend(context, await agents.get(agentId), handingBack);
     },
     async recentConversations() {
       const all: Conversation[] = [];
@@ -54,6 +56,12 @@ export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
       return context.services.runs.create(agent.id, { input });
     },
     async *followRun(run, signal, note) {
+      // Registered from the start: the chat may be left before this generator reaches `finally`.
+      let release = () => undefined as void;
+      const finished = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      handingBack.add(finished);
       const following = new AbortController();
       const stop = () => following.abort();
       signal.addEventListener('abort', stop, { once: true });
@@ -67,8 +75,16 @@ export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
         if (failure) throw failure;
       } finally {
         signal.removeEventListener('abort', stop);
-        await fallback.finish(signal.aborted);
+        try {
+          await fallback.finish(signal.aborted);
+        } finally {
+          handingBack.delete(finished);
+          release();
+        }
       }
+    },
+    async settled() {
+      await Promise.allSettled([...handingBack]);
     },
   };
 }
