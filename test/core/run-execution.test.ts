@@ -5,6 +5,7 @@ import { startFakeOpenAi, promptOf, type FakeOpenAi } from '../helpers/fake-open
 import { waitFor } from '../helpers/chat.js';
 import { RunWorkerPool, type FinishedRun } from '../../src/core/runs/worker.js';
 import { MAX_ATTEMPTS } from '../../src/core/runs/queue.js';
+import { DOCUMENTS_AT_ONCE } from '../../src/core/runs/executor.js';
 import type { RunEvent } from '../../src/core/schemas.js';
 
 describe('run execution', () => {
@@ -83,13 +84,11 @@ describe('run execution', () => {
     const events = await collect(run.id);
     const ended = await ctx.services.runs.get(run.id);
     expect(ended).to.include({ status: 'succeeded', total: 5, done: 5, output: null, error: null });
-    // Each request held one document's text, found by the fallback to its first passages.
+    // Each request held one document's text (found by the fallback to its first passages), each document once.
     expect(fake.requests).to.have.length(5);
-    for (const [i, request] of fake.requests.entries()) {
-      const prompt = promptOf(request);
-      expect(prompt).to.include(texts[i].replace(' BROKEN', ''));
-      for (const [j, other] of texts.entries()) if (j !== i) expect(prompt).not.to.include(other.replace(' BROKEN', ''));
-    }
+    const asked = fake.requests.map((request) => texts.filter((text) => promptOf(request).includes(text.replace(' BROKEN', ''))));
+    expect(asked.map((found) => found.length)).to.deep.equal([1, 1, 1, 1, 1]);
+    expect(asked.flat()).to.have.members(texts);
     const all = await ctx.services.runs.results(run.id, { limit: '100' });
     expect(all.items.map((result) => result.document_id)).to.deep.equal(documents.map((document) => document.id));
     expect(all.items[1]).to.include({ output: null });
@@ -122,7 +121,7 @@ describe('run execution', () => {
   it('cancel mid-run: status cancelled within a second, the answer in flight cut short, no further results', async () => {
     const agent = await ctx.services.agents.create({ name: 'Slow', description: '', config: { provider: 'fake', model: 'paced' } });
     fake.reply = 'one two three four five six seven eight nine ten eleven twelve';
-    for (let i = 0; i < 6; i++) await uploadBytes(ctx, `Report number ${i}.`, `r-${i}.txt`, { agent_id: agent.id });
+    for (let i = 0; i < 12; i++) await uploadBytes(ctx, `Report number ${i}.`, `r-${i}.txt`, { agent_id: agent.id });
     startPool();
     const run = await ctx.services.runs.create(agent.id, { input: 'Summarise', each_document: true });
     await waitFor(async () => (await ctx.services.runs.get(run.id)).done >= 1 && fake.requests.length >= 2, 10_000, 'the first result');
@@ -137,10 +136,11 @@ describe('run execution', () => {
     const ended = await ctx.services.runs.get(run.id);
     expect(ended.status).to.equal('cancelled');
     expect((await ctx.services.runs.results(run.id)).total).to.equal(ended.done);
-    expect(ended.done).to.be.below(6);
+    expect(ended.done).to.be.below(12);
     const events = await ctx.services.runs.events(run.id);
     expect(events.at(-1)!.data).to.deep.equal({ status: 'cancelled' });
-    expect(fake.requests.length).to.equal(ended.done + 1);
+    // Besides the answers stored, only those in flight when the cancel came were asked (a few documents go at once).
+    expect(fake.requests.length - ended.done).to.be.within(1, DOCUMENTS_AT_ONCE);
   });
 
   it('a run whose worker vanished is taken up again after its lease, and fails after 3 attempts', async () => {

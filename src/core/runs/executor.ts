@@ -15,6 +15,9 @@ import type { DocumentService } from '../services/documents.js';
 import type { EmbeddingService } from '../services/embeddings.js';
 import type { Lease, LogLevel, RunQueue } from './queue.js';
 
+/** Documents of an each_document run answered at once by its worker. */
+export const DOCUMENTS_AT_ONCE = 4;
+
 export interface ExecutorDeps {
   sql: SqlRunner;
   chat: ChatService;
@@ -83,9 +86,10 @@ export class RunExecutor {
   }
 
   /**
-   * The agent answers once per document in scope, from that document alone, in id order;
-   * one that fails is stored with its reason and the others go on. Documents answered by an
-   * earlier attempt are skipped.
+   * The agent answers once per document in scope, from that document alone, a few
+   * documents at a time (a model's answers mostly wait on the network); one that fails is
+   * stored with its reason and the others go on. Documents answered by an earlier attempt
+   * are skipped.
    */
   private async eachDocument(run: Run, lease: Lease, agent: Agent, runner: ChatRunner, scope: SearchScope, signal: AbortSignal, log: Logger) {
     const { sql, queue } = this.deps;
@@ -96,15 +100,32 @@ export class RunExecutor {
     const total = answered.size + remaining.length;
     log('info', `Answering once for each of ${total} document${total === 1 ? '' : 's'} with ${runner.name}${answered.size ? ` (${answered.size} answered by an earlier attempt)` : ''}`);
     if (!(await queue.begin(lease, answered.size, total))) return undefined;
-    for (const document of remaining) {
-      if (signal.aborted) return undefined;
-      const id = Number(document.id);
-      const answer = await this.answer(run, agent, runner, { ...scope, documentIds: [id] }, signal, log, id);
-      if (!answer) return undefined;
-      if (answer.error) log('warning', `${document.original_filename} (document ${id}): ${answer.error}`);
-      if (!(await queue.addResult(lease, { document_id: id, ...answer }))) return undefined;
+    // One lane stopping (the lease lost, an unexpected error) stops the others too.
+    const stop = new AbortController();
+    const stopAll = () => stop.abort();
+    signal.addEventListener('abort', stopAll, { once: true });
+    let next = 0;
+    const lane = async () => {
+      while (!stop.signal.aborted && next < remaining.length) {
+        const document = remaining[next++];
+        const id = Number(document.id);
+        const answer = await this.answer(run, agent, runner, { ...scope, documentIds: [id] }, stop.signal, log, id);
+        if (!answer) return;
+        if (answer.error) log('warning', `${document.original_filename} (document ${id}): ${answer.error}`);
+        if (!(await queue.addResult(lease, { document_id: id, ...answer }))) stopAll();
+      }
+    };
+    try {
+      const lanes = await Promise.allSettled(Array.from({ length: Math.min(DOCUMENTS_AT_ONCE, remaining.length) }, () => lane().catch((error: unknown) => {
+        stopAll();
+        throw error;
+      })));
+      const failed = lanes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      signal.removeEventListener('abort', stopAll);
     }
-    return { status: 'succeeded' as const };
+    return stop.signal.aborted ? undefined : { status: 'succeeded' as const };
   }
 
   /**

@@ -120,7 +120,7 @@ export class RunService {
     return readPage(this.deps.sql, TABLES.runs, { agent_id: listing.agent_id, status: listing.status }, listing);
   }
 
-  /** A run's results in the order they were given (by document for `each_document`), paged like lists. */
+  /** A run's results by document id (one, with none, for a run answered once), paged like lists. */
   async results(id: number, query: Record<string, unknown> = {}): Promise<Page<RunResult>> {
     const { skip, limit } = validateText<ListQuery>(ListQuerySchema, query);
     await this.get(id);
@@ -128,7 +128,7 @@ export class RunService {
     const total = Number(counted?.total ?? 0);
     const rows = total > skip
       ? await this.deps.sql.all<Row>(
-        'SELECT document_id, output, sources, error FROM run_results WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?',
+        'SELECT document_id, output, sources, error FROM run_results WHERE run_id = ? ORDER BY document_id, id LIMIT ? OFFSET ?',
         [id, limit, skip],
       )
       : [];

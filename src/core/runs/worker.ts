@@ -137,7 +137,8 @@ export class RunWorkerPool {
       this.say('info', `run ${run.id} given back to the queue`);
       return;
     }
-    if (!status && active.reason === 'cancelled') status = 'cancelled';
+    // The executor may have found its writes refused before the status check aborted it.
+    if (!status && (active.reason === 'cancelled' || (await queue.check(lease).catch(() => undefined))?.status === 'cancelled')) status = 'cancelled';
     if (!status) {
       this.say('warning', `run ${run.id}: lease lost (another worker may take it up)`);
       return;
