@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import { json, startTestServer, type TestServer } from '../helpers/server.js';
 import { bodyOf, createAgent, createTopic, expectError, expectLocs, ISO_UTC, uploadDocument, validationIssues } from '../helpers/api.js';
-import { SseParser, waitFor, type SseEvent } from '../helpers/chat.js';
+import { addProvider, SseParser, waitFor, type SseEvent } from '../helpers/chat.js';
+import { startFakeOpenAi } from '../helpers/fake-openai.js';
 import { RunWorkerPool } from '../../src/core/runs/worker.js';
 
 const RUN_KEYS = [
@@ -273,6 +274,28 @@ describe('REST runs', () => {
       expect(results.map((result: { document_id: number }) => result.document_id)).to.deep.equal([documents[1].id, documents[2].id]);
       expect(results[0].output).to.contain('Note 2');
       await expectLocs(await server.api(`/api/runs/${run.id}/results?limit=1001`), ['query', 'limit']);
+    });
+
+    it('a cancel mid-run answers 200 and the event stream ends with "cancelled" within a second', async () => {
+      const fake = await startFakeOpenAi('slowly '.repeat(400), 50);
+      try {
+        await addProvider(server.context, 'slow', fake.baseUrl);
+        const slow = await createAgent(server, { name: 'Slow', config: { provider: 'slow', model: 'paced' } });
+        startWorkers();
+        const run = await bodyOf(await startRun({ input: 'Take your time' }, slow.id));
+        const stream = await openEvents(server, run.id);
+        await waitFor(() => stream.events.some((event) => event.json?.status === 'running'), 15_000, 'the run to be running');
+        const cancelledAt = Date.now();
+        const res = await server.api(`/api/runs/${run.id}/cancel`, { method: 'POST' });
+        expect(res.status).to.equal(200);
+        expect((await bodyOf(res)).status).to.equal('cancelled');
+        await stream.ended;
+        expect(Date.now() - cancelledAt).to.be.below(1000);
+        expect(stream.events.at(-1)?.json).to.deep.equal({ status: 'cancelled' });
+        expect(stream.events.filter((event) => event.event === 'result')).to.deep.equal([]);
+      } finally {
+        await fake.close();
+      }
     });
 
     it('streams status, progress, log and result events; a reconnect with Last-Event-ID misses none and repeats none', async () => {
