@@ -45,7 +45,7 @@ async function serve(home, metrics, triggers) {
   if (!(await context.services.agents.list({ skip: 0, limit: 1 })).total) {
     await context.services.agents.create({ name: 'Bench agent', description: 'Answers benchmark requests.', config: {} });
   }
-  const server = http.createServer(createApp(context, { metrics: metrics === 'metrics' }).callback());
+  const server = http.createServer(createApp(context, metrics === 'metrics' ? {} : { metrics: false }).callback());
   server.listen(0, '127.0.0.1', () => process.stdout.write(`port ${server.address().port}\n`));
 }
 

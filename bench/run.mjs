@@ -3,7 +3,7 @@
 // fresh build. Prints a table, writes bench/results.json, and exits 1 when a target is
 // missed. Not part of `npm test`.
 //
-//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload,postgres,retrieval,embeddings,keeping,operations] [--profile] [--keep]
+//   node bench/run.mjs [--quick] [--only=cli,api,chat,rows,upload,postgres,retrieval,embeddings,keeping,operations,runs] [--profile] [--keep]
 //
 //   --quick    fewer and shorter rounds, for development (figures are noisier)
 //   --only     run only some parts (api = HTTP throughput against the reference server;
@@ -41,13 +41,14 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const KEEP = argv.includes('--keep');
 const ONLY = (argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',') ?? []).filter(Boolean);
-const PARTS = ['cli', 'api', 'chat', 'rows', 'upload', 'postgres', 'retrieval', 'embeddings', 'keeping', 'operations'];
+const PARTS = ['cli', 'api', 'chat', 'rows', 'upload', 'postgres', 'retrieval', 'embeddings', 'keeping', 'operations', 'runs'];
 // Parts measured by modules of their own (each exports run() → [{figure, value, unit, target, ok}]).
 const MODULE_PARTS = {
   retrieval: 'retrieval.mjs', // chat p95 over 1,000 documents, full-text retrieval over 100,000 passages, indexing MB/s
   embeddings: 'embeddings.mjs', // hybrid retrieval over 100,000 passages with stored vectors
   keeping: 'keeping.mjs', // backup and restore MB/s against tar, search latency
   operations: 'operations.mjs', // what /metrics instrumentation and change-event triggers add to a request
+  runs: 'runs.mjs', // run answers/s on PostgreSQL: one server, then one server and two dana worker processes
 };
 for (const part of ONLY) {
   if (!PARTS.includes(part)) fatal(`--only: unknown part "${part}" (one of ${PARTS.join(', ')})`);

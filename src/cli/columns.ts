@@ -1,5 +1,5 @@
 // The table columns of each resource in human output.
-import type { Agent, Conversation, Document, Message, SearchResult, Topic } from '../core/schemas.js';
+import type { Agent, Conversation, Document, Message, Run, SearchResult, Topic } from '../core/schemas.js';
 import { formatBytes, formatTimestamp, type Column } from './output.js';
 
 export const AGENT_COLUMNS: Array<Column<Agent>> = [
@@ -46,4 +46,13 @@ export const SEARCH_COLUMNS: Array<Column<SearchResult>> = [
   { header: 'WHERE', get: (r) => (r.kind === 'document' ? `doc ${r.document_id}` : `conv ${r.conversation_id} msg ${r.message_id}`) },
   { header: 'TITLE', get: (r) => r.title, maxWidth: 30, flexible: true },
   { header: 'SNIPPET', get: (r) => r.snippet, maxWidth: 80, flexible: true },
+];
+
+export const RUN_COLUMNS: Array<Column<Run>> = [
+  { header: 'ID', get: (r) => r.id },
+  { header: 'AGENT', get: (r) => r.agent_id },
+  { header: 'STATUS', get: (r) => r.status },
+  { header: 'DONE', get: (r) => `${r.done}/${r.total}` },
+  { header: 'INPUT', get: (r) => r.input, maxWidth: 60, flexible: true },
+  { header: 'CREATED', get: (r) => formatTimestamp(r.created_at) },
 ];

@@ -11,7 +11,7 @@ export interface CliError {
 }
 
 // Body fields whose flag has another name on the command line.
-const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation', original_filename: 'name', q: 'search', message_id: 'at' };
+const FLAG_NAMES: Record<string, string> = { topic_id: 'topic', agent_id: 'agent', conversation_id: 'conversation', original_filename: 'name', q: 'search', message_id: 'at', document_ids: 'document' };
 
 export function describeCliError(error: unknown, env: Record<string, string | undefined> = process.env): CliError {
   const known = toDanaError(error);

@@ -21,6 +21,7 @@ export default class Serve extends DanaCommand<typeof Serve> {
       + '<%= config.bin %> <%= command.id %> --allowed-host dana.example.com --cors-origin https://dana.example.com --require-token',
     'Let a web client on another origin call the API\n<%= config.bin %> <%= command.id %> --cors-origin http://localhost:5173',
     'At most 600 requests a minute per token (or address); scrape metrics at /metrics\n<%= config.bin %> <%= command.id %> --rate-limit 600',
+    'Leave runs to `dana worker` processes on the same database\n<%= config.bin %> <%= command.id %> --workers 0',
     'Serve a web client built with base "/static/"\n<%= config.bin %> <%= command.id %> --static-dir ./web/dist',
     'Restart on code changes while developing Dana\n<%= config.bin %> <%= command.id %> --reload --log-level debug',
   ];
@@ -46,6 +47,12 @@ export default class Serve extends DanaCommand<typeof Serve> {
       min: 1,
       env: 'DANA_RATE_LIMIT',
     }),
+    workers: Flags.integer({
+      description: 'Runs this server executes at once (0: none; `dana worker` processes on the same database can execute them).',
+      default: 2,
+      min: 0,
+      max: 64,
+    }),
   };
 
   async run() {
@@ -70,6 +77,7 @@ export default class Serve extends DanaCommand<typeof Serve> {
         noAuth: flags['no-auth'],
         maxConnections: flags['max-connections'],
         rateLimit: flags['rate-limit'],
+        workers: flags.workers,
       });
     } catch (error) {
       if (error instanceof PortInUseError) throw new Errors.CLIError(error.message, { exit: 1 });

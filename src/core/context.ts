@@ -23,6 +23,8 @@ import { TokenService } from './services/tokens.js';
 import { SearchService } from './services/search.js';
 import { EmbeddingService, type EmbeddingLog } from './services/embeddings.js';
 import { ChangeFeed, type ChangeFeedOptions } from './events.js';
+import { RunService } from './runs/service.js';
+import { leaseMsFrom } from './runs/queue.js';
 
 export interface Services {
   agents: AgentService;
@@ -38,6 +40,7 @@ export interface Services {
   embeddings: EmbeddingService;
   /** Changes made by any process on the database, as they commit (`GET /api/events`). */
   events: ChangeFeed;
+  runs: RunService;
 }
 
 export interface DanaContext {
@@ -116,19 +119,21 @@ export async function createContext(config: DanaConfig, options: ContextOptions 
     const embeddings = new EmbeddingService(extend({ providers, env: config.env, log: options.log ?? logToStderr, ...options.embeddings }));
     const documents = new DocumentService(extend({ config, onTextIndexed: () => embeddings.wake() }));
     const messages = new MessageService(deps);
+    const chat = new ChatService(extend({ documents, messages, providers, registry, retrievers, embeddings, env: config.env }));
     const services: Services = {
       agents: new AgentService(extend({ providers, registry })),
       topics: new TopicService(deps),
       documents,
       conversations: new ConversationService(deps),
       messages,
-      chat: new ChatService(extend({ documents, messages, providers, registry, retrievers, embeddings, env: config.env })),
+      chat,
       database: new DatabaseService(extend({ config })),
       providers,
       tokens: new TokenService(deps),
       search: new SearchService(deps),
       embeddings,
       events: new ChangeFeed(extend({ dialect: database.dialect }), options.events),
+      runs: new RunService(extend({ chat, documents, embeddings, leaseMs: leaseMsFrom(config.env) })),
     };
     if (options.migrate !== false) await documents.recover();
     let closed = false;

@@ -502,6 +502,81 @@ export const ChatResponseSchema = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** The statuses a run ends in: it is no longer worked on, and may be deleted. */
+export const FINISHED_RUN_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+export const MAX_RUN_DOCUMENT_IDS = 1000;
+const nullableTimestamp = { ...timestamp, type: ['string', 'null'] } as const;
+
+export const RunSchema = {
+  $id: 'Run',
+  type: 'object',
+  properties: {
+    id,
+    agent_id: id,
+    status: {
+      type: 'string',
+      enum: RUN_STATUSES,
+      description: 'queued: waiting for a worker; running: a worker holds it; succeeded, failed, cancelled: finished',
+    },
+    input: { type: 'string', description: 'What the agent is asked' },
+    topic_id: { ...optionalId, description: "Only the agent's documents in this topic" },
+    document_ids: { type: ['array', 'null'], items: id, description: "Only these of the agent's documents" },
+    each_document: { type: 'boolean', description: 'Answer once per document in scope, each answer drawn from that document alone' },
+    total: { type: 'integer', minimum: 0, description: 'Answers to give (known once a worker has started the run)' },
+    done: { type: 'integer', minimum: 0, description: 'Answers given, failed ones included' },
+    output: { type: ['string', 'null'], description: 'The answer of a run answered once' },
+    sources: { type: ['array', 'null'], items: SourceSchema, description: 'The passages the answer of a run answered once drew on' },
+    error: { type: ['string', 'null'], description: 'Why the run failed' },
+    attempts: { type: 'integer', minimum: 0, description: 'How many times a worker has taken the run up (at most 3)' },
+    created_at: timestamp,
+    started_at: nullableTimestamp,
+    finished_at: nullableTimestamp,
+    updated_at: timestamp,
+  },
+  required: [
+    'id', 'agent_id', 'status', 'input', 'topic_id', 'document_ids', 'each_document', 'total', 'done',
+    'output', 'sources', 'error', 'attempts', 'created_at', 'started_at', 'finished_at', 'updated_at',
+  ],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const RunCreateSchema = {
+  $id: 'RunCreate',
+  type: 'object',
+  properties: {
+    input: { type: 'string', minLength: 1, maxLength: MAX_CONTENT_CHARS, pattern: '\\S', description: 'What the agent is asked (not only whitespace); trimmed' },
+    topic_id: { ...optionalId, description: "Only the agent's documents in this topic" },
+    document_ids: {
+      type: 'array', items: id, minItems: 1, maxItems: MAX_RUN_DOCUMENT_IDS, uniqueItems: true,
+      description: "Only these of the agent's documents (its own, or in the topics of its config)",
+    },
+    each_document: { type: 'boolean', default: false, description: 'Answer once per document in scope' },
+  },
+  required: ['input'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const RunResultSchema = {
+  $id: 'RunResult',
+  type: 'object',
+  properties: {
+    document_id: { ...optionalId, description: 'The document answered from; null for a run answered once' },
+    output: { type: ['string', 'null'] },
+    sources: { type: 'array', items: SourceSchema },
+    error: { type: ['string', 'null'], description: 'Why this answer failed' },
+  },
+  required: ['document_id', 'output', 'sources', 'error'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const RunListQuerySchema = {
+  $id: 'RunListQuery',
+  type: 'object',
+  properties: { ...paging, agent_id: id, status: { type: 'string', enum: RUN_STATUSES } },
+  required: ['skip', 'limit'],
+} as const satisfies JSONSchema;
+
 export type Agent = FromSchema<typeof AgentSchema>;
 export type AgentCreate = FromSchema<typeof AgentCreateSchema>;
 export type AgentUpdate = FromSchema<typeof AgentUpdateSchema>;
@@ -538,6 +613,19 @@ export type ProviderInput = FromSchema<typeof ProviderInputSchema>;
 export type ChatRequest = FromSchema<typeof ChatRequestSchema>;
 export type Source = FromSchema<typeof SourceSchema>;
 export type ChatResponse = FromSchema<typeof ChatResponseSchema>;
+
+export type Run = FromSchema<typeof RunSchema>;
+export type RunStatus = Run['status'];
+export type RunCreate = FromSchema<typeof RunCreateSchema>;
+export type RunResult = FromSchema<typeof RunResultSchema>;
+export type RunListQuery = FromSchema<typeof RunListQuerySchema>;
+
+/** What happened to a run, in order: stored, replayable by id (the SSE event id). */
+export type RunEvent =
+  | { id: number; type: 'status'; data: { status: RunStatus; error?: string } }
+  | { id: number; type: 'progress'; data: { done: number; total: number } }
+  | { id: number; type: 'log'; data: { level: 'info' | 'warning' | 'error'; message: string; at: string } }
+  | { id: number; type: 'result'; data: RunResult };
 
 /** A page of rows and the total before paging (sent as X-Total-Count). */
 export interface Page<T> {

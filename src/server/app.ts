@@ -19,6 +19,7 @@ import { chatRoutes } from './routes/chat.js';
 import { providerRoutes } from './routes/providers.js';
 import { searchRoutes } from './routes/search.js';
 import { eventRoutes } from './routes/events.js';
+import { runRoutes } from './routes/runs.js';
 import { webRoutes } from './web.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics, type ChatObserver } from './metrics.js';
@@ -34,11 +35,16 @@ export interface AppOptions {
   bodyIdleTimeoutMs?: number;
   /** Requests past its count are answered 429 (see middleware/rate-limit.ts). */
   rateLimiter?: RateLimiterAbstract;
-  /** Time requests and serve /metrics (the default); false leaves both out (the bench compares the two). */
-  metrics?: boolean;
+  /** How often a quiet event stream sends a keep-alive comment (default 15 s). */
+  eventStreamKeepAliveMs?: number;
+  /**
+   * The metrics /metrics serves, when the caller reports into them too (the server's run
+   * workers); false leaves out both the timing and /metrics (the bench compares the two).
+   */
+  metrics?: ServerMetrics | false;
 }
 
-export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver): Route[] {
+export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, chatObserver?: ChatObserver, options: Pick<AppOptions, 'eventStreamKeepAliveMs'> = {}): Route[] {
   const { services } = context;
   return [
     ...healthRoutes(services),
@@ -50,14 +56,15 @@ export function apiRoutes(context: DanaContext, logger: Logger = silentLogger, c
     ...chatRoutes(services, logger, chatObserver),
     ...providerRoutes(services),
     ...searchRoutes(services),
-    ...eventRoutes(services),
+    ...eventRoutes(services, { keepAliveMs: options.eventStreamKeepAliveMs }),
+    ...runRoutes(services, logger, { keepAliveMs: options.eventStreamKeepAliveMs }),
   ];
 }
 
 export function createApp(context: DanaContext, options: AppOptions = {}): Koa {
   const logger = options.logger ?? silentLogger;
-  const metrics = options.metrics === false ? undefined : new ServerMetrics(context.services);
-  const routes = [...apiRoutes(context, logger, metrics), ...(metrics?.routes() ?? [])];
+  const metrics = options.metrics === false ? undefined : (options.metrics ?? new ServerMetrics(context.services));
+  const routes = [...apiRoutes(context, logger, metrics, options), ...(metrics?.routes() ?? [])];
   let openApi: unknown;
   const web = webRoutes({ staticDir: options.staticDir ?? context.config.staticDir }, () => (openApi ??= buildOpenApi(routes, VERSION)));
 

@@ -15,13 +15,19 @@ export interface ChatObserver {
   chatFinished(runner: string, outcome: 'ok' | 'error', seconds: number): void;
 }
 
+/** What the server's run workers report when a run ends here. */
+export interface RunObserver {
+  runFinished(runner: string, status: string, seconds: number): void;
+}
+
 /** Requests that matched no route: one label for all of them. */
 const UNMATCHED = 'unmatched';
 
-export class ServerMetrics implements ChatObserver {
+export class ServerMetrics implements ChatObserver, RunObserver {
   readonly registry: Registry;
   private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly chatDuration: Histogram<'runner' | 'outcome'>;
+  private readonly runDuration: Histogram<'runner' | 'status'>;
 
   constructor(services: Services) {
     const client = require('prom-client') as typeof import('prom-client');
@@ -41,6 +47,23 @@ export class ServerMetrics implements ChatObserver {
       labelNames: ['runner', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
+    });
+    this.runDuration = new client.Histogram({
+      name: 'dana_run_duration_seconds',
+      help: "Time from a worker taking a run up to its end, by runner (provider) and the status it ended in (this server's workers only).",
+      labelNames: ['runner', 'status'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    new client.Gauge({
+      name: 'dana_runs',
+      help: 'Runs by status, read from the database when scraped (every server and worker on it).',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await services.runs.countByStatus();
+        for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+      },
     });
     new client.Gauge({
       name: 'dana_documents',
@@ -84,12 +107,16 @@ export class ServerMetrics implements ChatObserver {
     this.chatDuration.observe({ runner, outcome }, seconds);
   }
 
+  runFinished(runner: string, status: string, seconds: number): void {
+    this.runDuration.observe({ runner, status }, seconds);
+  }
+
   routes(): Route[] {
     const { registry } = this;
     return [
       {
         methods: ['get'], path: '/metrics', tag: 'operations', summary: 'Metrics in Prometheus text format',
-        description: 'Request durations by route template, method and status; chat durations by runner; documents by text status; '
+        description: 'Request durations by route template, method and status; chat and run durations by runner; runs by status; documents by text status; '
           + 'database pool use; the process\'s own metrics. Served at /metrics (and /api/metrics), under the same access rules as the API.',
         response: { kind: 'custom', description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } },
         async handle({ ctx }) {

@@ -150,6 +150,14 @@ function successResponse(route: Route, ref: (schema: JsonSchema) => unknown): Re
           content: { 'application/json': { schema: ref(response.schema) } },
         },
       };
+    case 'accepted':
+      return {
+        202: {
+          description: 'Accepted: the work goes on in the background',
+          headers: { Location: { description: 'URL of the accepted resource, to watch it', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: ref(response.schema) } },
+        },
+      };
     case 'custom': {
       const content = Object.fromEntries(
         Object.entries(response.content).map(([type, schema]) => [type, { schema: schema.$id ? ref(schema) : schema }]),

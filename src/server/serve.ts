@@ -13,6 +13,7 @@ import { answerClientError } from './client-errors.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { isLoopbackAddress } from './middleware/access.js';
 import { createRateLimiter } from './middleware/rate-limit.js';
+import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions {
   host: string;
@@ -27,7 +28,11 @@ export interface ServeOptions {
   maxConnections: number;
   /** Requests a minute per token (or client address); 0 or absent: no limit. */
   rateLimit?: number;
+  /** Runs this server executes at once (0: none; `dana worker` processes may); default 2. */
+  workers?: number;
 }
+
+export const DEFAULT_WORKERS = 2;
 
 // A slow client cannot hold a connection forever: headers must arrive within 15 s, a
 // whole request (a large upload on a slow link included) within 10 min, and an idle
@@ -76,7 +81,9 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
     await context.close();
     throw error;
   }
+  const metrics = new ServerMetrics(context.services);
   const app = createApp(context, {
+    metrics,
     rateLimiter,
     logger,
     staticDir: config.staticDir,
@@ -105,11 +112,20 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   const { port } = server.address() as AddressInfo;
   const tokens = requireToken ? 'required (Authorization: Bearer <token>)'
     : isExposed ? 'not required (--no-auth)' : 'optional on loopback (--require-token requires them)';
-  printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit);
+  const workers = options.workers ?? DEFAULT_WORKERS;
+  printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit, workers);
   // Passages of agents whose provider has an embedding model get their vectors meanwhile.
   context.services.embeddings.start();
   // Events older than a day go, whichever server on the database gets to them first.
   context.services.events.startPruning((error) => logger.warning(`Pruning old events failed: ${(error as Error)?.message ?? error}`));
+  // Runs are taken up once the server answers; on shutdown, runs in hand go back to the queue.
+  const { RunWorkerPool } = await import('../core/runs/worker.js');
+  const pool = new RunWorkerPool(context, {
+    concurrency: workers,
+    log: (level, message) => logger[level](message),
+    onFinished: (run) => metrics.runFinished(run.runner, run.status, run.seconds),
+  });
+  pool.start();
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -117,13 +133,14 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
       const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-      server.close(() => {
+      const closed = new Promise<void>((done) => server.close(() => {
         clearTimeout(force);
-        resolve();
-      });
+        done();
+      }));
       server.closeIdleConnections();
       // Event streams never finish by themselves: end them, then drop their connections, now idle.
       void context.services.events.close().then(() => setImmediate(() => server.closeIdleConnections()));
+      void Promise.all([closed, pool.stop()]).then(() => resolve());
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -163,7 +180,7 @@ function openFileLimit(): number | undefined {
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-function printBanner(config: DanaConfig, host: string, port: number, tokens: string, maxConnections: number, rateLimit?: number): void {
+function printBanner(config: DanaConfig, host: string, port: number, tokens: string, maxConnections: number, rateLimit: number | undefined, workers: number): void {
   const shown = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${port}`;
   const lines = [
@@ -177,6 +194,7 @@ function printBanner(config: DanaConfig, host: string, port: number, tokens: str
     `  Web app   ${config.staticDir ?? '(none: pass --static-dir to serve one)'}`,
     `  Tokens    ${tokens}`,
     `  Limits    ${maxConnections} connections${rateLimit ? `, ${rateLimit} requests a minute per token or address${config.database.client === 'postgres' ? ' (shared by every server on the database)' : ''}` : ''}`,
+    `  Runs      ${workers ? `${workers} at once in this server (--workers)` : 'none in this server (--workers 0): `dana worker` executes them'}`,
     'Press Ctrl-C to stop.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

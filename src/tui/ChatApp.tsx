@@ -8,7 +8,7 @@ import Spinner from 'ink-spinner';
 import { escapeControls, formatTimestamp } from '../cli/output.js';
 import { NO_COLOURS, type Style } from '../cli/style.js';
 import { toDanaError } from '../core/errors.js';
-import type { Message, Source } from '../core/schemas.js';
+import type { Message, Run, RunEvent, Source } from '../core/schemas.js';
 import type { ChatBackend } from './backend.js';
 import type { PromptHistory } from './history.js';
 import { LineInput } from './LineInput.js';
@@ -40,6 +40,7 @@ const HELP = [
   '/open ID     continue conversation ID',
   '/agent ID    talk to agent ID (in a new conversation)',
   '/new         start a new conversation',
+  '/run TEXT    start a run: the agent works on TEXT from its documents; its progress and answer show here',
   '/help        show this help',
   '/exit        leave',
   'Ctrl-C stops a reply in progress; pressed again, or at an empty prompt, it leaves.',
@@ -71,7 +72,10 @@ export function ChatApp({ backend: initialBackend, conversationId: initialConver
   const lastSources = useRef<Source[]>(history.findLast((message) => message.sender === 'agent')?.sources ?? []);
   const [reply, setReply] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  // The run being followed (/run): what the line under the messages says about it.
+  const [runLine, setRunLine] = useState<string | undefined>();
   const turn = useRef<AbortController | undefined>(undefined);
+  const followedRun = useRef<Run | undefined>(undefined);
   // Lines typed while a reply streams wait here and run in order once it ends.
   const queue = useRef<string[]>([]);
   const running = useRef(false);
@@ -89,10 +93,13 @@ export function ChatApp({ backend: initialBackend, conversationId: initialConver
   const interrupt = (hadText: boolean) => {
     const current = turn.current;
     if (current && !current.signal.aborted) {
-      // Stop this reply (nothing of it is stored) and the lines queued behind it.
+      // Stop this reply (nothing of it is stored), or stop following the run, and the lines queued behind it.
       queue.current = [];
       current.abort();
-      add(item('notice', 'Stopped: nothing of this reply is stored. Ctrl-C again leaves.'));
+      const run = followedRun.current;
+      add(item('notice', run
+        ? `Stopped following run ${run.id}; it goes on in the background (dana runs logs ${run.id} --follow). Ctrl-C again leaves.`
+        : 'Stopped: nothing of this reply is stored. Ctrl-C again leaves.'));
     } else if (current || !hadText) leave();
   };
 
@@ -119,6 +126,50 @@ export function ChatApp({ backend: initialBackend, conversationId: initialConver
     } finally {
       setReply(undefined);
       setBusy(false);
+      turn.current = undefined;
+    }
+  };
+
+  const startRun = async (input: string) => {
+    if (!input) return add(item('error', 'Say what the agent should do: /run TEXT, e.g. /run List every date in my documents'));
+    const run = await backend.current.startRun(input);
+    const controller = new AbortController();
+    turn.current = controller;
+    followedRun.current = run;
+    const agentName = backend.current.agent.name;
+    add(item('notice', `Run ${run.id} started: ${agentName} works on it in the background; you can leave, and see it later with dana runs get ${run.id}.`));
+    const progress = { status: run.status as string, done: 0, total: 0, activity: '' };
+    const showProgress = () => setRunLine(escapeControls(`Run ${run.id} ${progress.status}${progress.total ? ` · ${progress.done} of ${progress.total} answered` : ''}${progress.activity ? ` · ${progress.activity}` : ''}`));
+    showProgress();
+    const show = (event: RunEvent) => {
+      switch (event.type) {
+        case 'status':
+          progress.status = event.data.status;
+          if (event.data.status === 'succeeded') add(item('notice', `Run ${run.id} succeeded.`));
+          else if (event.data.status === 'failed') add(item('error', `Run ${run.id} failed${event.data.error ? `: ${event.data.error}` : ''}`));
+          else if (event.data.status === 'cancelled') add(item('notice', `Run ${run.id} was cancelled.`));
+          break;
+        case 'progress':
+          Object.assign(progress, event.data);
+          break;
+        case 'log':
+          progress.activity = event.data.message.split('\n')[0];
+          break;
+        case 'result': {
+          const { document_id: documentId, output, error, sources } = event.data;
+          if (error) add(item('error', `Run ${run.id}${documentId === null ? '' : `, document ${documentId}`}: ${error}`));
+          else add(item('agent', documentId === null ? output ?? '' : `**Document ${documentId}**\n\n${output ?? ''}`, { agentName, sources }));
+          if (!error && sources.length) lastSources.current = sources;
+          break;
+        }
+      }
+      showProgress();
+    };
+    try {
+      for await (const event of backend.current.followRun(run, controller.signal, (line) => add(item('notice', line)))) show(event);
+    } finally {
+      setRunLine(undefined);
+      followedRun.current = undefined;
       turn.current = undefined;
     }
   };
@@ -189,7 +240,9 @@ export function ChatApp({ backend: initialBackend, conversationId: initialConver
     if (!message.startsWith('/')) return send(message);
     const [name, argument = ''] = message.split(/\s+/, 2);
     try {
-      await command(name, argument);
+      // /run takes the rest of the line, spaces and all.
+      if (name === '/run') await startRun(message.slice(name.length).trim());
+      else await command(name, argument);
     } catch (error) {
       add(item('error', toDanaError(error)?.message ?? (error as Error).message));
     }
@@ -222,9 +275,14 @@ export function ChatApp({ backend: initialBackend, conversationId: initialConver
           )}
         </Box>
       )}
+      {runLine !== undefined && (
+        <Box marginTop={1}>
+          <Text color="gray"><Spinner type="dots" /> {runLine} (Ctrl-C stops following)</Text>
+        </Box>
+      )}
       <Box marginTop={1}>
         <Text color="cyan" bold>{'> '}</Text>
-        <LineInput onLine={(line) => void submit(line)} onInterrupt={interrupt} history={typed.current} placeholder={busy ? '' : 'Ask something, or /help'} />
+        <LineInput onLine={(line) => void submit(line)} onInterrupt={interrupt} history={typed.current} placeholder={busy || runLine !== undefined ? '' : 'Ask something, or /help'} />
       </Box>
     </Box>
   );

@@ -3,7 +3,8 @@
 // nothing of databases or runners.
 import type { DanaContext } from '../core/context.js';
 import type { ChatEvent } from '../core/chat/service.js';
-import type { Agent, Conversation, ConversationWithMessages, Message } from '../core/schemas.js';
+import type { Agent, Conversation, ConversationWithMessages, Message, Run, RunEvent } from '../core/schemas.js';
+import { workIfUnclaimed } from '../cli/run-follow.js';
 
 /** How many of an agent's conversations /history lists, most recently updated first. */
 export const HISTORY_LISTED = 20;
@@ -17,9 +18,18 @@ export interface ChatBackend {
   recentConversations(): Promise<Conversation[]>;
   /** A conversation and its messages (/open ID). */
   conversation(id: number): Promise<ConversationWithMessages>;
+  /** Queues a run of this agent (/run TEXT). */
+  startRun(input: string): Promise<Run>;
+  /**
+   * The run's events until it ends or `signal` aborts; when no worker takes it, this process
+   * works on it (and `note` says so), handing it back to the queue if the chat stops following.
+   */
+  followRun(run: Run, signal: AbortSignal, note: (line: string) => void): AsyncIterable<RunEvent>;
+  /** Resolves once runs worked on here are finished or handed back (before the context closes). */
+  settled(): Promise<void>;
 }
 
-export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
+export function chatBackend(context: DanaContext, agent: Agent, handingBack = new Set<Promise<void>>()): ChatBackend {
   const { chat, agents, conversations } = context.services;
   return {
     agent,
@@ -28,7 +38,7 @@ export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
       yield* chat.stream(prepared, signal);
     },
     async forAgent(agentId) {
-      return chatBackend(context, await agents.get(agentId));
+      return chatBackend(context, await agents.get(agentId), handingBack);
     },
     async recentConversations() {
       const all: Conversation[] = [];
@@ -41,6 +51,40 @@ export function chatBackend(context: DanaContext, agent: Agent): ChatBackend {
     },
     conversation(id) {
       return conversations.get(id);
+    },
+    startRun(input) {
+      return context.services.runs.create(agent.id, { input });
+    },
+    async *followRun(run, signal, note) {
+      // Registered from the start: the chat may be left before this generator reaches `finally`.
+      let release = () => undefined as void;
+      const finished = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      handingBack.add(finished);
+      const following = new AbortController();
+      const stop = () => following.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      let failure: Error | undefined;
+      const fallback = workIfUnclaimed(context, run, note, (error) => {
+        failure = error;
+        following.abort();
+      });
+      try {
+        yield* context.services.runs.watch(run.id, { signal: following.signal });
+        if (failure) throw failure;
+      } finally {
+        signal.removeEventListener('abort', stop);
+        try {
+          await fallback.finish(signal.aborted);
+        } finally {
+          handingBack.delete(finished);
+          release();
+        }
+      }
+    },
+    async settled() {
+      await Promise.allSettled([...handingBack]);
     },
   };
 }

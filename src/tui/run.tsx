@@ -17,8 +17,9 @@ export async function runChatApp(context: DanaContext, agent: Agent, conversatio
   const history = conversationId ? await conversationHistory(context, conversationId) : [];
   const promptHistory = openPromptHistory(promptHistoryFile(context.config.dataDir));
   // Ctrl-C is handled by the app: it stops the reply in progress, then leaves.
+  const backend = chatBackend(context, agent);
   const app = render(
-    <ChatApp backend={chatBackend(context, agent)} conversationId={conversationId} history={history} promptHistory={promptHistory} style={options.colour ? COLOURS : NO_COLOURS} />,
+    <ChatApp backend={backend} conversationId={conversationId} history={history} promptHistory={promptHistory} style={options.colour ? COLOURS : NO_COLOURS} />,
     {
       exitOnCtrlC: false,
       stdin: io.stdin as NodeJS.ReadStream,
@@ -27,4 +28,6 @@ export async function runChatApp(context: DanaContext, agent: Agent, conversatio
     },
   );
   await app.waitUntilExit();
+  // Leaving while a run was worked on here hands it back to the queue: let that finish first.
+  await backend.settled();
 }

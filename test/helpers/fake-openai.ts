@@ -5,7 +5,9 @@
 // "huge" streams 250,000 characters, "redirect" answers 307 to `redirectTo`, "echo-key"
 // streams the Bearer token it received back in many spellings, a few characters per
 // delta, and "fail-echo-key" answers 400 with the token in the error message; any other
-// model answers `reply`. POST /v1/embeddings answers deterministic vectors (fake-embeddings.ts).
+// model answers `reply`; `failWhen` makes any request it picks answer 500 (one document of
+// a run, say), and a streamed request asking for usage gets token counts in a last chunk.
+// POST /v1/embeddings answers deterministic vectors (fake-embeddings.ts).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { answerEmbeddings, fakeEmbeddingsState, type FakeEmbeddings } from './fake-embeddings.js';
@@ -18,12 +20,14 @@ export interface FakeRequest {
     messages?: Array<{ role: string; content: string }>;
     temperature?: number;
     max_tokens?: number;
+    stream_options?: { include_usage?: boolean };
   };
 }
 
 export interface FakeOpenAi {
   baseUrl: string;
   requests: FakeRequest[];
+  /** What other models answer; may be changed between requests. */
   reply: string;
   /** Where the "redirect" model sends clients (another server's chat completions URL). */
   redirectTo: string;
@@ -31,6 +35,8 @@ export interface FakeOpenAi {
   paced: { finished: number; cutShort: number };
   /** The /embeddings endpoint: its requests (kept apart from `requests`) and behaviour. */
   embeddings: FakeEmbeddings;
+  /** Requests it returns true for are answered 500 ("fake failure"). */
+  failWhen?: (request: FakeRequest) => boolean;
   close(): Promise<void>;
 }
 
@@ -54,7 +60,7 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
         return;
       }
-      if (model === 'fail-500') {
+      if (model === 'fail-500' || fake.failWhen?.({ headers: req.headers, body })) {
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'server_error' } }));
         return;
       }
@@ -76,7 +82,7 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
             object: 'chat.completion',
             created,
             model,
-            choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+            choices: [{ index: 0, message: { role: 'assistant', content: fake.reply }, finish_reason: 'stop' }],
           }),
         );
         return;
@@ -85,7 +91,7 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
       const chunk = (delta: object, finish: string | null = null) =>
         `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: 'assistant', content: '' }));
-      const words = reply.match(/\S+\s*/g) ?? [];
+      const words = fake.reply.match(/\S+\s*/g) ?? [];
       if (model === 'endless') {
         const timer = setInterval(() => res.write(chunk({ content: 'more ' })), 5);
         res.on('close', () => clearInterval(timer));
@@ -128,6 +134,10 @@ export async function startFakeOpenAi(reply = 'The fake model says: forty-two.',
       }
       for (const word of words) res.write(chunk({ content: word }));
       res.write(chunk({}, 'stop'));
+      if (body.stream_options?.include_usage) {
+        const usage = { prompt_tokens: promptOf({ headers: req.headers, body }).split(/\s+/).length, completion_tokens: words.length };
+        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+      }
       res.end('data: [DONE]\n\n');
     });
   });

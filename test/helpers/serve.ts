@@ -40,8 +40,21 @@ export async function startServe(
   options: { args?: string[]; env?: Record<string, string>; port?: number; host?: string } = {},
 ): Promise<ServeProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [DANA_BIN, 'serve', '--host', options.host ?? '127.0.0.1', '--port', String(port), ...(options.args ?? [])], {
-    env: cleanEnv({ DANA_HOME: home, ...options.env }),
+  const started = await startDana(home, ['serve', '--host', options.host ?? '127.0.0.1', '--port', String(port), ...(options.args ?? [])], options.env);
+  return { ...started, port, url: `http://127.0.0.1:${port}` };
+}
+
+export type DanaProcess = Omit<ServeProcess, 'port' | 'url'>;
+
+/** Runs `dana worker` with DANA_HOME=`home`, resolving once it says it is working. */
+export function startWorker(home: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<DanaProcess> {
+  return startDana(home, ['worker', ...(options.args ?? [])], options.env);
+}
+
+/** A long-running `dana` command, resolved once it prints "Press Ctrl-C to stop." on stdout. */
+async function startDana(home: string, args: string[], env: Record<string, string> = {}): Promise<DanaProcess> {
+  const child = spawn(process.execPath, [DANA_BIN, ...args], {
+    env: cleanEnv({ DANA_HOME: home, ...env }),
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,7 +90,7 @@ export async function startServe(
   ]);
   if (!ready) {
     await stop('SIGKILL');
-    throw new Error(`dana serve did not start:\nstdout: ${stdout}\nstderr: ${stderr}`);
+    throw new Error(`dana ${args[0]} did not start:\nstdout: ${stdout}\nstderr: ${stderr}`);
   }
-  return { child, port, url: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exited, stop };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, stop };
 }

@@ -5,6 +5,9 @@ import { json, startTestServer, type TestServer } from '../helpers/server.js';
 import { createAgent, uploadDocument } from '../helpers/api.js';
 import { isPostgres } from '../helpers/backend.js';
 import { createRateLimiter } from '../../src/server/middleware/rate-limit.js';
+import { ServerMetrics } from '../../src/server/metrics.js';
+import { RunWorkerPool } from '../../src/core/runs/worker.js';
+import { waitFor } from '../helpers/chat.js';
 
 const require = createRequire(import.meta.url);
 
@@ -85,6 +88,40 @@ describe('operations', () => {
       expect(byStatus).to.deep.equal({ indexed: 1, failed: 1, pending: 0 });
       expect(families.get('dana_chat_duration_seconds')?.type).to.equal('HISTOGRAM');
       expect(count('dana_chat_duration_seconds', { runner: 'local', outcome: 'ok' })).to.equal(1);
+    });
+  });
+
+  describe('GET /metrics with run workers', () => {
+    let server: TestServer;
+    let pool: RunWorkerPool;
+    before(async () => {
+      server = await startTestServer({}, async (context) => {
+        const metrics = new ServerMetrics(context.services);
+        pool = new RunWorkerPool(context, { concurrency: 1, onFinished: (run) => metrics.runFinished(run.runner, run.status, run.seconds) });
+        return { metrics };
+      });
+    });
+    after(async () => {
+      await pool.stop();
+      await server.close();
+    });
+
+    it('reports runs by status, read from the database, and run durations by runner and status', async () => {
+      const agent = await createAgent(server, { name: 'Runs reader', config: { provider: 'local' } });
+      const { runs } = server.context.services;
+      const queued = await runs.create(agent.id, { input: 'anything' });
+      const cancelled = await runs.create(agent.id, { input: 'never mind' });
+      await runs.cancel(cancelled.id);
+      let { families } = await scrape(server);
+      const byStatus = () => Object.fromEntries(families.get('dana_runs')?.metrics.map((metric) => [metric.labels?.status, Number(metric.value)]) ?? []);
+      expect(byStatus()).to.deep.equal({ queued: 1, running: 0, succeeded: 0, failed: 0, cancelled: 1 });
+      pool.start();
+      await waitFor(async () => (await runs.get(queued.id)).status === 'succeeded', 10_000, 'the run to succeed');
+      const scraped = await scrape(server);
+      families = scraped.families;
+      expect(byStatus()).to.deep.equal({ queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 1 });
+      expect(families.get('dana_run_duration_seconds')?.type).to.equal('HISTOGRAM');
+      expect(scraped.count('dana_run_duration_seconds', { runner: 'local', status: 'succeeded' })).to.equal(1);
     });
   });
 

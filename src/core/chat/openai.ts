@@ -166,9 +166,14 @@ class OpenAiRunner implements ChatRunner {
     };
     let reply = '';
     let received = 0;
+    const started = Date.now();
+    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
     try {
-      const stream = await client.chat.completions.create({ ...request, stream: true }, { signal: controller.signal });
+      // Token counts are asked for only when someone keeps a record of them (a run's log).
+      const options = input.log ? { stream_options: { include_usage: true } } : {};
+      const stream = await client.chat.completions.create({ ...request, ...options, stream: true }, { signal: controller.signal });
       for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
         const text = chunk.choices[0]?.delta?.content;
         if (!text) continue;
         received += text.length;
@@ -191,15 +196,24 @@ class OpenAiRunner implements ChatRunner {
       }
     } catch (error) {
       if (input.signal.aborted) return;
-      throw failure ?? describeFailure(error, settings, mask, openai);
+      const reason = failure ?? describeFailure(error, settings, mask, openai);
+      input.log?.('error', `Model "${settings.model}" at ${settings.baseUrl} failed after ${Date.now() - started} ms: ${reason.reason}`);
+      throw reason;
     } finally {
       clearTimeout(deadline);
       input.signal.removeEventListener('abort', cancel);
     }
     if (input.signal.aborted) return;
+    input.log?.('info', `Model "${settings.model}" at ${settings.baseUrl} answered in ${Date.now() - started} ms${tokensOf(usage)} (${reply.length} characters)`);
     if (!reply.trim()) throw new RunnerError(`the model "${settings.model}" returned an empty reply`);
     yield { type: 'done', reply, sources: hits.map(toSource) };
   }
+}
+
+/** ", 812 prompt + 95 completion tokens" when the model reported them. */
+function tokensOf(usage: { prompt_tokens?: number; completion_tokens?: number } | undefined): string {
+  if (!usage || (usage.prompt_tokens === undefined && usage.completion_tokens === undefined)) return '';
+  return `, ${usage.prompt_tokens ?? '?'} prompt + ${usage.completion_tokens ?? '?'} completion tokens`;
 }
 
 /** The prompt with as much of the history as fits the model's context, oldest turns dropped first. */

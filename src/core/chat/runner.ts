@@ -20,6 +20,11 @@ export interface RunnerInput {
   /** The documents in scope whose text could not be read: how many, and the first few names. */
   unreadable(): Promise<{ count: number; names: string[] }>;
   signal: AbortSignal;
+  /**
+   * Where a runner says what it did (a model call, its duration and token counts), when
+   * someone keeps a record (a run's events); chat leaves it out.
+   */
+  log?(level: 'info' | 'warning' | 'error', message: string): void;
 }
 
 export interface ChatRunner {

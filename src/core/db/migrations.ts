@@ -316,10 +316,70 @@ export const MIGRATIONS: Migration[] = [
       await knex.schema.dropTableIfExists('events');
     },
   },
+  {
+    // Runs: an agent's background work. The runs table is also the queue: a worker claims
+    // a queued run (or one whose lease lapsed) by setting lease_owner and lease_expires_at,
+    // so status, cancel and progress are read from the one row. Results and events go with
+    // their run; a result keeps its document's id after the document is deleted.
+    name: '012_runs',
+    async up(knex) {
+      await knex.schema.createTable('runs', (table) => {
+        table.increments('id').primary();
+        table.integer('agent_id').unsigned().notNullable().references('id').inTable('agents').onDelete('CASCADE').index();
+        table.string('status', 16).notNullable().defaultTo('queued');
+        table.text('input').notNullable();
+        table.integer('topic_id').unsigned().nullable().references('id').inTable('topics').onDelete('SET NULL');
+        table.text('document_ids').nullable();
+        table.boolean('each_document').notNullable().defaultTo(false);
+        table.integer('total').notNullable().defaultTo(0);
+        table.integer('done').notNullable().defaultTo(0);
+        table.text('output').nullable();
+        table.text('sources').nullable();
+        table.text('error').nullable();
+        table.integer('attempts').notNullable().defaultTo(0);
+        table.string('lease_owner', 100).nullable();
+        table.timestamp('lease_expires_at', { useTz: true, precision: 3 }).nullable();
+        table.timestamp('created_at', { useTz: true, precision: 3 }).notNullable();
+        table.timestamp('started_at', { useTz: true, precision: 3 }).nullable();
+        table.timestamp('finished_at', { useTz: true, precision: 3 }).nullable();
+        table.timestamp('updated_at', { useTz: true, precision: 3 }).notNullable();
+        // The claim looks for queued runs, and running ones whose lease lapsed, oldest first.
+        table.index(['status', 'lease_expires_at', 'id']);
+      });
+      await knex.schema.createTable('run_results', (table) => {
+        table.increments('id').primary();
+        table.integer('run_id').unsigned().notNullable().references('id').inTable('runs').onDelete('CASCADE');
+        table.integer('document_id').nullable();
+        table.text('output').nullable();
+        table.text('sources').nullable();
+        table.text('error').nullable();
+        table.timestamp('created_at', { useTz: true, precision: 3 }).notNullable();
+        // A retried run skips the documents already answered.
+        table.unique(['run_id', 'document_id']);
+      });
+      await knex.schema.createTable('run_events', (table) => {
+        table.increments('id').primary();
+        table.integer('run_id').unsigned().notNullable().references('id').inTable('runs').onDelete('CASCADE');
+        table.string('type', 16).notNullable();
+        table.text('data').notNullable();
+        table.timestamp('created_at', { useTz: true, precision: 3 }).notNullable();
+        table.index(['run_id', 'id']);
+      });
+      // A run's status and progress reach `GET /api/events` as `run` events, from any worker.
+      await addChangeTriggers(knex, 'runs', { data: RUN_EVENT_COLUMNS });
+    },
+    async down(knex) {
+      await dropChangeTriggers(knex, 'runs');
+      for (const table of ['run_events', 'run_results', 'runs']) await knex.schema.dropTableIfExists(table);
+    },
+  },
 ];
 
 /** The resources whose changes `GET /api/events` streams, spelled as in the API's paths. */
 const CHANGE_EVENT_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages'] as const;
+
+/** What a `run` event carries besides the run's id. */
+const RUN_EVENT_COLUMNS = ['status', 'done', 'total'];
 
 const CHANGE_ACTIONS = { INSERT: 'created', UPDATE: 'updated', DELETE: 'deleted' } as const;
 

@@ -4,8 +4,8 @@
 // and functions: commands that only read never load knex or objection.
 import {
   SEARCHABLE_COLUMNS, SORTABLE_COLUMNS,
-  AgentSchema, ConversationSchema, DocumentSchema, MessageSchema, TopicSchema,
-  type Agent, type Conversation, type Document, type Message, type Topic,
+  AgentSchema, ConversationSchema, DocumentSchema, MessageSchema, RunSchema, TopicSchema,
+  type Agent, type Conversation, type Document, type Message, type Run, type Topic,
 } from '../schemas.js';
 
 type Row = Record<string, unknown>;
@@ -101,4 +101,6 @@ export const TABLES = {
   documents: defineTable<Document>('documents', 'Document', DocumentSchema, ['file_path']),
   conversations: defineTable<Conversation>('conversations', 'Conversation', ConversationSchema),
   messages: defineTable<Message>('messages', 'Message', MessageSchema),
+  // Who holds a run and until when: the queue's business, never shown.
+  runs: defineTable<Run>('runs', 'Run', RunSchema, ['lease_owner', 'lease_expires_at']),
 };

@@ -6,10 +6,18 @@ import type { SqlRunner } from '../db/dialects.js';
 import { countTerms, passagesOf, type TextShape } from './passages.js';
 import type { Retriever } from './retriever.js';
 
-/** The documents an agent answers from: its own, plus those in the topics of its config. */
+/**
+ * The documents an agent answers from: its own, plus those in the topics of its config;
+ * a run may narrow them to one topic or some documents (one document at a time when it
+ * answers per document).
+ */
 export interface SearchScope {
   agentId: number;
   topicIds: number[];
+  /** Only those of these documents. */
+  documentIds?: number[];
+  /** Only those in this topic. */
+  topicId?: number;
 }
 
 /** A passage as a dialect's search returns it. */
@@ -136,5 +144,15 @@ const byTerm = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 :
 /** The `documents` rows of a scope, as SQL text over a `documents` table and its values. */
 export function scopeClause(scope: SearchScope, alias = 'documents'): { where: string; values: number[] } {
   const topics = scope.topicIds.length ? ` OR ${alias}.topic_id IN (${scope.topicIds.map(() => '?').join(', ')})` : '';
-  return { where: `(${alias}.agent_id = ?${topics})`, values: [scope.agentId, ...scope.topicIds] };
+  let where = `(${alias}.agent_id = ?${topics})`;
+  const values = [scope.agentId, ...scope.topicIds];
+  if (scope.topicId !== undefined) {
+    where += ` AND ${alias}.topic_id = ?`;
+    values.push(scope.topicId);
+  }
+  if (scope.documentIds) {
+    where += scope.documentIds.length ? ` AND ${alias}.id IN (${scope.documentIds.map(() => '?').join(', ')})` : ' AND 0 = 1';
+    values.push(...scope.documentIds);
+  }
+  return { where: `(${where})`, values };
 }

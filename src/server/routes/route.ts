@@ -35,6 +35,8 @@ export interface Route {
     | { kind: 'json'; schema: JsonSchema }
     | { kind: 'page'; schema: JsonSchema }
     | { kind: 'created'; schema: JsonSchema; location: (created: { id: number } & Record<string, unknown>) => string }
+    /** Accepted for work in the background (202): the Location names where to watch it. */
+    | { kind: 'accepted'; schema: JsonSchema; location: (accepted: { id: number } & Record<string, unknown>) => string }
     /** The handler writes the response itself (a file, a stream of events). */
     | { kind: 'custom'; description: string; content: Record<string, JsonSchema> };
   /** Error statuses beyond those implied by params, query and body (e.g. 409). */
@@ -100,8 +102,8 @@ function handler(route: Route) {
       ctx.body = page.items;
       return;
     }
-    if (response.kind === 'created') {
-      ctx.status = 201;
+    if (response.kind === 'created' || response.kind === 'accepted') {
+      ctx.status = response.kind === 'created' ? 201 : 202;
       ctx.set('Location', response.location(result as { id: number }));
     }
     ctx.body = result;

@@ -1,0 +1,220 @@
+// The run queue is the runs table itself. A worker claims a run with one UPDATE … RETURNING
+// that sets a lease (an owner token and an expiry); on PostgreSQL the run is picked with
+// FOR UPDATE SKIP LOCKED, so servers and workers claiming at once each get a different run
+// without waiting on each other; on SQLite every write transaction holds the database's
+// write lock, which makes the same statement atomic. Every later write of the worker names
+// its lease and succeeds only while the run is still running under it: a run cancelled,
+// or taken up again by another worker after the lease lapsed, gets nothing more from it.
+// Each write that adds events first updates the run's row, which serializes a run's events
+// in commit order (event ids never commit out of order, so a follower never skips one).
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/dialects.js';
+import { TABLES, nextTimestamp } from '../db/tables.js';
+import type { SqlRunner } from '../db/dialects.js';
+import type { Run, RunResult } from '../schemas.js';
+import { appendEvent, rowsOf, type RunService } from './service.js';
+
+/** A run is taken up at most this many times; once the last lease lapses it fails. */
+export const MAX_ATTEMPTS = 3;
+export const DEFAULT_LEASE_MS = 60_000;
+
+/** The lease length: 60 s, or DANA_RUN_LEASE_MS (tests shorten it). */
+export function leaseMsFrom(env: Record<string, string | undefined>): number {
+  const value = Number(env.DANA_RUN_LEASE_MS);
+  return Number.isFinite(value) && value >= 100 ? Math.floor(value) : DEFAULT_LEASE_MS;
+}
+
+/** This process, as a lease owner names it. */
+export function workerName(): string {
+  return `${os.hostname().slice(0, 60)}:${process.pid}`;
+}
+
+/** A claimed run: the token its writes must name, unique to this claim. */
+export interface Lease {
+  runId: number;
+  token: string;
+}
+
+export type LogLevel = 'info' | 'warning' | 'error';
+
+export interface QueueDeps {
+  knex: Knex;
+  sql: SqlRunner;
+  runs: RunService;
+  leaseMs: number;
+}
+
+export class RunQueue {
+  constructor(private readonly deps: QueueDeps) {}
+
+  get leaseMs(): number {
+    return this.deps.leaseMs;
+  }
+
+  /** Whether any run might be claimed now: one cheap read, so idle workers do not write. */
+  async anyClaimable(): Promise<boolean> {
+    return Boolean(await this.deps.sql.first(
+      `SELECT id FROM runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?) LIMIT 1`,
+      [nextTimestamp()],
+    ));
+  }
+
+  /**
+   * Claims the oldest queued run (or one whose lease lapsed), or run `runId` only: it is
+   * running under a new lease of `owner`, its attempts counted. Undefined when there is none.
+   */
+  async claim(owner: string, runId?: number): Promise<{ run: Run; lease: Lease } | undefined> {
+    await this.failExhausted();
+    const token = `${owner}:${randomBytes(6).toString('hex')}`;
+    const { knex } = this.deps;
+    const skipLocked = dialectOf(knex) === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const claimable = `(status = 'queued' OR (status = 'running' AND lease_expires_at < ?)) AND attempts < ${MAX_ATTEMPTS}`;
+    const claimed = await knex.transaction(async (trx) => {
+      const now = nextTimestamp();
+      const [row] = rowsOf(await trx.raw(
+        `UPDATE runs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                started_at = COALESCE(started_at, ?), updated_at = ?
+          WHERE id = (SELECT id FROM runs WHERE ${claimable}${runId === undefined ? '' : ' AND id = ?'} ORDER BY id LIMIT 1 ${skipLocked})
+            AND ${claimable}
+          RETURNING *`,
+        [token, this.expiry(), now, now, now, ...(runId === undefined ? [] : [runId]), now],
+      ));
+      if (!row) return undefined;
+      const run = TABLES.runs.toApi(row);
+      await appendEvent(trx, run.id, 'status', { status: 'running' });
+      const retried = run.attempts > 1 ? ` (attempt ${run.attempts} of ${MAX_ATTEMPTS}: an earlier worker stopped before finishing)` : '';
+      await appendEvent(trx, run.id, 'log', { level: 'info', message: `Started by worker ${owner}${retried}`, at: now });
+      return run;
+    });
+    if (!claimed) return undefined;
+    this.deps.runs.changed(claimed.id);
+    return { run: claimed, lease: { runId: claimed.id, token } };
+  }
+
+  /** Runs whose last lease lapsed after the last attempt: failed, with the reason. */
+  async failExhausted(): Promise<number> {
+    const now = nextTimestamp();
+    // A read first: usually there is nothing to fail, and nothing needs writing.
+    const due = await this.deps.sql.first(
+      `SELECT id FROM runs WHERE status = 'running' AND lease_expires_at < ? AND attempts >= ${MAX_ATTEMPTS} LIMIT 1`,
+      [now],
+    );
+    if (!due) return 0;
+    const error = `The run's worker stopped before finishing, ${MAX_ATTEMPTS} times (after ${MAX_ATTEMPTS} attempts)`;
+    const failed = await this.deps.knex.transaction(async (trx) => {
+      const rows = rowsOf(await trx.raw(
+        `UPDATE runs SET status = 'failed', error = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+          WHERE status = 'running' AND lease_expires_at < ? AND attempts >= ${MAX_ATTEMPTS} RETURNING id`,
+        [error, now, now, now],
+      ));
+      for (const row of rows) await appendEvent(trx, Number(row.id), 'status', { status: 'failed', error });
+      return rows.map((row) => Number(row.id));
+    });
+    for (const id of failed) this.deps.runs.changed(id);
+    return failed.length;
+  }
+
+  /** Extends the lease; false when it is lost (the run was cancelled, or its lease lapsed). */
+  async renew(lease: Lease): Promise<boolean> {
+    const now = nextTimestamp();
+    const count = await this.deps.knex('runs')
+      .where({ id: lease.runId, status: 'running', lease_owner: lease.token })
+      .where('lease_expires_at', '>', now)
+      .update({ lease_expires_at: this.expiry() });
+    return count > 0;
+  }
+
+  /** The run's status and whether `lease` still holds it (read, never written). */
+  async check(lease: Lease): Promise<{ status: string; held: boolean } | undefined> {
+    const row = await this.deps.sql.first<{ status: string; lease_owner: string | null }>('SELECT status, lease_owner FROM runs WHERE id = ?', [lease.runId]);
+    return row && { status: row.status, held: row.status === 'running' && row.lease_owner === lease.token };
+  }
+
+  /** Says how many answers the run gives, and how many are given already (a retried run's). */
+  async begin(lease: Lease, done: number, total: number): Promise<boolean> {
+    return this.whileHeld(lease, { done, total }, async (trx) => {
+      await appendEvent(trx, lease.runId, 'progress', { done, total });
+    });
+  }
+
+  /** Stores a line of what the agent did. */
+  async log(lease: Lease, level: LogLevel, message: string): Promise<boolean> {
+    return this.whileHeld(lease, {}, async (trx) => {
+      await appendEvent(trx, lease.runId, 'log', { level, message, at: nextTimestamp() });
+    });
+  }
+
+  /**
+   * Stores one document's answer and counts it done, in one transaction; a document
+   * answered already (by an earlier attempt) is left as it is. False when the lease is lost.
+   */
+  async addResult(lease: Lease, result: RunResult): Promise<boolean> {
+    return this.whileHeld(lease, {}, async (trx) => {
+      const inserted = rowsOf(await trx.raw(
+        `INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, document_id) DO NOTHING RETURNING id`,
+        [lease.runId, result.document_id, result.output, JSON.stringify(result.sources), result.error, nextTimestamp()],
+      ));
+      if (!inserted.length) return;
+      const [counts] = rowsOf(await trx.raw('UPDATE runs SET done = done + 1 WHERE id = ? RETURNING done, total', [lease.runId]));
+      await appendEvent(trx, lease.runId, 'result', result);
+      await appendEvent(trx, lease.runId, 'progress', { done: Number(counts.done), total: Number(counts.total) });
+    });
+  }
+
+  /**
+   * Ends the run: `succeeded` or `failed`, with the answer of a run answered once (stored
+   * as its one result too). False when the lease is lost (cancelled meanwhile: it stays so).
+   */
+  async finish(lease: Lease, outcome: { status: 'succeeded' | 'failed'; error?: string; answer?: RunResult }): Promise<boolean> {
+    const now = nextTimestamp();
+    const { answer } = outcome;
+    const changes: Record<string, unknown> = {
+      status: outcome.status, error: outcome.error ?? null, finished_at: now, lease_owner: null, lease_expires_at: null,
+    };
+    if (answer) Object.assign(changes, { output: answer.output, sources: answer.output === null ? null : JSON.stringify(answer.sources), done: 1, total: 1 });
+    return this.whileHeld(lease, changes, async (trx) => {
+      if (answer) {
+        await trx.raw('INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES (?, NULL, ?, ?, ?, ?)', [
+          lease.runId, answer.output, JSON.stringify(answer.sources), answer.error, now,
+        ]);
+        await appendEvent(trx, lease.runId, 'result', answer);
+        await appendEvent(trx, lease.runId, 'progress', { done: 1, total: 1 });
+      }
+      await appendEvent(trx, lease.runId, 'status', outcome.error ? { status: outcome.status, error: outcome.error } : { status: outcome.status });
+    });
+  }
+
+  /** Gives the run back to the queue (a worker stopping): the attempt is not counted. */
+  async release(lease: Lease, reason: string): Promise<boolean> {
+    return this.whileHeld(lease, { status: 'queued', lease_owner: null, lease_expires_at: null, attempts: this.deps.knex.raw('attempts - 1') }, async (trx) => {
+      await appendEvent(trx, lease.runId, 'log', { level: 'info', message: reason, at: nextTimestamp() });
+      await appendEvent(trx, lease.runId, 'status', { status: 'queued' });
+    }, { evenIfLapsed: true });
+  }
+
+  private expiry(): string {
+    return new Date(Date.now() + this.deps.leaseMs).toISOString();
+  }
+
+  /**
+   * Runs `write` in a transaction that first updates the run with `changes`, only while
+   * `lease` holds it (running, under this token, not lapsed); the update also takes the
+   * row's lock, so the run's events are written one transaction at a time.
+   */
+  private async whileHeld(lease: Lease, changes: Record<string, unknown>, write: (trx: Knex.Transaction) => Promise<void>, options: { evenIfLapsed?: boolean } = {}): Promise<boolean> {
+    const held = await this.deps.knex.transaction(async (trx) => {
+      const now = nextTimestamp();
+      const query = trx('runs').where({ id: lease.runId, status: 'running', lease_owner: lease.token });
+      if (!options.evenIfLapsed) query.where('lease_expires_at', '>', now);
+      const count = await query.update({ ...changes, updated_at: now });
+      if (!count) return false;
+      await write(trx);
+      return true;
+    });
+    if (held) this.deps.runs.changed(lease.runId);
+    return held;
+  }
+}
