@@ -113,13 +113,14 @@ export async function serve(config: DanaConfig, options: ServeOptions): Promise<
   const tokens = requireToken ? 'required (Authorization: Bearer <token>)'
     : isExposed ? 'not required (--no-auth)' : 'optional on loopback (--require-token requires them)';
   const workers = options.workers ?? DEFAULT_WORKERS;
+  // Loaded before the banner: from then on a signal finds its handler, not Node's default.
+  const { RunWorkerPool } = await import('../core/runs/worker.js');
   printBanner(config, options.host, port, tokens, maxConnections, options.rateLimit, workers);
   // Passages of agents whose provider has an embedding model get their vectors meanwhile.
   context.services.embeddings.start();
   // Events older than a day go, whichever server on the database gets to them first.
   context.services.events.startPruning((error) => logger.warning(`Pruning old events failed: ${(error as Error)?.message ?? error}`));
   // Runs are taken up once the server answers; on shutdown, runs in hand go back to the queue.
-  const { RunWorkerPool } = await import('../core/runs/worker.js');
   const pool = new RunWorkerPool(context, {
     concurrency: workers,
     log: (level, message) => logger[level](message),
