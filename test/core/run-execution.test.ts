@@ -104,6 +104,12 @@ describe('run execution', () => {
     const logs = events.filter((event) => event.type === 'log').map((event) => (event.data as { message: string }).message).join('\n');
     expect(logs).to.match(/Model "fake-model" at http:\/\/127\.0\.0\.1:\d+\/v1 answered in \d+ ms, \d+ prompt \+ 3 completion tokens/);
     expect(logs).to.match(/doc-1\.txt \(document \d+\): Agent runner failed/);
+    // What the agent did for a document is told before its answer.
+    for (const [i, document] of documents.entries()) {
+      const result = events.find((event) => event.type === 'result' && event.data.document_id === document.id)!;
+      const told = events.find((event) => event.type === 'log' && event.data.message.includes(`passage of doc-${i}.txt`))!;
+      expect(told.id, `doc-${i}.txt`).to.be.below(result.id);
+    }
   });
 
   it('a run answered once fails when its answer fails', async () => {
