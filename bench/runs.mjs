@@ -87,23 +87,34 @@ export async function run({ quick = false } = {}) {
       const text = `Report ${i}. The station measured ${i % 97} millimetres of rain and ${i % 13} storms in week ${i % 52}.\n`;
       ids.push((await context.services.documents.receive(Readable.from([Buffer.from(text)]), { clientName: `report-${i}.txt`, fields: { agent_id: agent.id } })).id);
     }
+    // Statistics for the planner, as autovacuum would gather them some time after the load.
+    for (const table of ['documents', 'passages', 'document_terms', 'document_words', 'runs', 'run_results', 'run_events']) await admin.query(`ANALYZE "${schema}"."${table}"`);
     const one = [{ input: 'How much rain?', each_document: true }];
     const tenth = documents / 10;
     const ten = Array.from({ length: 10 }, (_, i) => ({ input: 'How much rain?', each_document: true, document_ids: ids.slice(i * tenth, (i + 1) * tenth) }));
 
+    // Each figure is the best of `rounds`, the two set-ups taking turns: the machine is shared and noisy.
+    const rounds = quick ? 1 : 2;
+    const best = new Map();
     const measure = async (label, bodies) => {
       const seconds = await timeRuns(context, agent.id, bodies);
-      rows.push({ figure: `Run answers/s, ${label}`, value: documents / seconds, unit: 'answers/s' });
+      best.set(label, Math.max(best.get(label) ?? 0, documents / seconds));
       process.stderr.write(`runs: ${label}: ${documents} answers in ${seconds.toFixed(2)} s\n`);
     };
     processes.push(await startDana(['serve', '--port', '0'], env));
     // A first run warms the server up (JIT, statement caches); it is not counted.
     await timeRuns(context, agent.id, [{ input: 'How much rain?', each_document: true, document_ids: ids.slice(0, 50) }]);
-    await measure(`1 run of ${documents} documents, 1 server`, one);
-    await measure(`10 runs of ${tenth} documents, 1 server`, ten);
-    processes.push(await startDana(['worker'], env), await startDana(['worker'], env));
-    await measure(`1 run of ${documents} documents, 1 server + 2 workers`, one);
-    await measure(`10 runs of ${tenth} documents, 1 server + 2 workers`, ten);
+    for (let round = 0; round < rounds; round++) {
+      await measure(`1 run of ${documents} documents, 1 server`, one);
+      await measure(`10 runs of ${tenth} documents, 1 server`, ten);
+      const workers = [await startDana(['worker'], env), await startDana(['worker'], env)];
+      processes.push(...workers);
+      await measure(`1 run of ${documents} documents, 1 server + 2 workers`, one);
+      await measure(`10 runs of ${tenth} documents, 1 server + 2 workers`, ten);
+      await Promise.all(workers.map((worker) => worker.stop()));
+      processes.splice(processes.length - 2, 2);
+    }
+    for (const [label, value] of best) rows.push({ figure: `Run answers/s, ${label}`, value, unit: 'answers/s' });
   } finally {
     await Promise.all(processes.map((child) => child.stop()));
     await context.close();

@@ -104,6 +104,30 @@ describe('run execution', () => {
     const logs = events.filter((event) => event.type === 'log').map((event) => (event.data as { message: string }).message).join('\n');
     expect(logs).to.match(/Model "fake-model" at http:\/\/127\.0\.0\.1:\d+\/v1 answered in \d+ ms, \d+ prompt \+ 3 completion tokens/);
     expect(logs).to.match(/doc-1\.txt \(document \d+\): Agent runner failed/);
+    // What the agent did for a document is told before its answer.
+    for (const [i, document] of documents.entries()) {
+      const result = events.find((event) => event.type === 'result' && event.data.document_id === document.id)!;
+      const told = events.find((event) => event.type === 'log' && event.data.message.includes(`passage of doc-${i}.txt`))!;
+      expect(told.id, `doc-${i}.txt`).to.be.below(result.id);
+    }
+  });
+
+  it("a run narrowed to a topic answers from the agent's documents in that topic only", async () => {
+    const rocks = await ctx.services.topics.create({ name: 'Rocks', description: '' });
+    const ice = await ctx.services.topics.create({ name: 'Ice', description: '' });
+    const agent = await ctx.services.agents.create({ name: 'Geo', description: '', config: { provider: 'local', topic_ids: [rocks.id, ice.id] } });
+    await uploadBytes(ctx, 'Basalt forms when lava cools quickly.', 'basalt.txt', { topic_id: rocks.id });
+    const glacier = await uploadBytes(ctx, 'Glacier ice forms when snow is pressed and cools.', 'glacier.txt', { topic_id: ice.id });
+    startPool();
+    const run = await ctx.services.runs.create(agent.id, { input: 'What forms when it cools?', topic_id: ice.id });
+    await collect(run.id);
+    const ended = await ctx.services.runs.get(run.id);
+    expect(ended).to.include({ status: 'succeeded', topic_id: ice.id });
+    expect(ended.sources!.map((source) => source.document_id)).to.deep.equal([glacier.id]);
+    const each = await ctx.services.runs.create(agent.id, { input: 'Summarise', topic_id: rocks.id, each_document: true });
+    await collect(each.id);
+    expect((await ctx.services.runs.get(each.id)).total).to.equal(1);
+    expect((await ctx.services.runs.results(each.id)).items[0].output).to.include('Basalt');
   });
 
   it('a run answered once fails when its answer fails', async () => {

@@ -83,6 +83,27 @@ describe('runs executed by worker processes', function () {
     expect(second.stderr()).to.include('SIGTERM received');
   });
 
+  it('dana serve executes runs with its workers after it listens, and none with --workers 0', async () => {
+    const { ctx, home, env } = shared;
+    const agent = await ctx.services.agents.create({ name: 'Local', description: '', config: { provider: 'local' } });
+    await uploadBytes(ctx, 'Apples are red.', 'apples.txt', { agent_id: agent.id });
+    const idle = await startServe(home, { env, args: ['--workers', '0'] });
+    processes.push(idle);
+    expect(idle.stdout()).to.include('Runs      none in this server (--workers 0)');
+    const run = await ctx.services.runs.create(agent.id, { input: 'apples' });
+    const busy = await startServe(home, { env, args: ['--workers', '1'] });
+    processes.push(busy);
+    expect(busy.stdout()).to.include('Runs      1 at once in this server (--workers)');
+    const ended = await waitFor(async () => {
+      const current = await ctx.services.runs.get(run.id);
+      return current.status === 'succeeded' && current;
+    }, 20_000, 'the server to execute the run');
+    expect(ended && ended.output).to.include('Apples are red.');
+    expect(busy.stderr()).to.match(/run \d+ succeeded in/);
+    expect(idle.stderr()).not.to.match(/run \d+ started/);
+    for (const server of [idle, busy]) expect(await server.stop('SIGTERM')).to.deep.equal({ code: 0, signal: null });
+  });
+
   // Several processes on one database need a database they share: PostgreSQL.
   if (isPostgres) it('two servers and a worker on one PostgreSQL database: 50 runs queued at once each execute exactly once', async () => {
     const { ctx, home, env } = shared;

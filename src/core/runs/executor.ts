@@ -39,12 +39,12 @@ export class RunExecutor {
 
   async execute(run: Run, lease: Lease, signal: AbortSignal): Promise<Execution> {
     const { queue } = this.deps;
-    const log = (level: LogLevel, message: string) => {
-      // Logs are written in order but not awaited by the runner; a lost lease drops them.
-      pending = pending.then(() => queue.log(lease, level, message)).then(() => undefined, () => undefined);
-    };
+    // Logs are written in order, without the runner waiting for them (a lost lease drops
+    // them); they are flushed before the answer they led to is stored.
     let pending: Promise<void> = Promise.resolve();
-    const flushLogs = () => pending;
+    const log: Logger = Object.assign((level: LogLevel, message: string) => {
+      pending = pending.then(() => queue.log(lease, level, message)).then(() => undefined, () => undefined);
+    }, { flush: () => pending });
     const agentRow = await this.deps.sql.first<Record<string, unknown>>('SELECT * FROM agents WHERE id = ?', [run.agent_id]);
     // The agent was deleted meanwhile: its runs went with it (ON DELETE CASCADE).
     if (!agentRow) return { runner: 'none' };
@@ -66,7 +66,7 @@ export class RunExecutor {
     const outcome = run.each_document
       ? await this.eachDocument(run, lease, agent, runner, scope, signal, log)
       : await this.once(run, lease, agent, runner, scope, signal, log);
-    await flushLogs();
+    await pending;
     if (signal.aborted || !outcome) return { runner: runner.name };
     const ended = await queue.finish(lease, outcome);
     return { runner: runner.name, status: ended ? outcome.status : undefined };
@@ -112,6 +112,7 @@ export class RunExecutor {
         const answer = await this.answer(run, agent, runner, { ...scope, documentIds: [id] }, stop.signal, log, id);
         if (!answer) return;
         if (answer.error) log('warning', `${document.original_filename} (document ${id}): ${answer.error}`);
+        await log.flush();
         if (!(await queue.addResult(lease, { document_id: id, ...answer }))) stopAll();
       }
     };
@@ -186,7 +187,7 @@ export class RunExecutor {
   }
 }
 
-type Logger = (level: LogLevel, message: string) => void;
+type Logger = ((level: LogLevel, message: string) => void) & { flush(): Promise<void> };
 
 /** "Found 4 passages in a.txt (3), b.pdf (1)". */
 function describeHits(hits: SearchHit[]): string {

@@ -10,9 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Knex } from 'knex';
-import { dialectOf } from '../db/dialects.js';
+import { dialectOf, type SqlRunner } from '../db/dialects.js';
 import { TABLES, nextTimestamp } from '../db/tables.js';
-import type { SqlRunner } from '../db/dialects.js';
 import type { Run, RunResult } from '../schemas.js';
 import { appendEvent, rowsOf, type RunService } from './service.js';
 
