@@ -2,6 +2,7 @@
 // documents in scope, or once per document from that document alone, with the runner and
 // retrieval chat uses. Everything goes through the lease (queue.ts): a run cancelled or
 // taken over meanwhile gets nothing more, and the signal stops the runner mid-answer.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RunnerError } from '../errors.js';
 import { TABLES } from '../db/tables.js';
 import type { SqlRunner } from '../db/dialects.js';
@@ -107,6 +108,10 @@ export class RunExecutor {
     let next = 0;
     const lane = async () => {
       while (!stop.signal.aborted && next < remaining.length) {
+        // On SQLite an offline answer is synchronous work from start to end: between two,
+        // the event loop gets a turn, so requests to the same process never wait for a run.
+        await yieldToEventLoop();
+        if (stop.signal.aborted || next >= remaining.length) return;
         const document = remaining[next++];
         const id = Number(document.id);
         const answer = await this.answer(run, agent, runner, { ...scope, documentIds: [id] }, stop.signal, log, id);
