@@ -79,6 +79,22 @@ describe('REST runs', () => {
 
   const startRun = (body: Record<string, unknown>, agent = agentId) => server.api(`/api/agents/${agent}/runs`, json('POST', body));
 
+  it('answers requests while its own workers execute a long run', async function () {
+    this.timeout(60_000);
+    const documents = 200;
+    for (let i = 0; i < documents; i++) await uploadDocument(server, `note-${i}.txt`, `Note ${i} about rivers and ledgers.`, { agent_id: String(agentId) });
+    const run = await bodyOf(await startRun({ input: 'Summarise', each_document: true }));
+    startWorkers();
+    // Offline answers on SQLite are synchronous work: a server that did not give its requests
+    // a turn between documents would answer this only once the whole run was done.
+    const seen = await waitFor(async () => {
+      const current = await bodyOf(await server.api(`/api/runs/${run.id}`));
+      return current.done > 0 ? current : undefined;
+    }, 30_000, 'the run to answer its first documents');
+    expect(seen.done).to.be.lessThan(documents);
+    await waitFor(async () => (await bodyOf(await server.api(`/api/runs/${run.id}`))).status === 'succeeded', 30_000, 'the run to succeed');
+  });
+
   async function startedRun(body: Record<string, unknown>): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const res = await startRun(body);
     expect(res.status, await res.clone().text()).to.equal(202);
