@@ -66,11 +66,11 @@ export interface Snapshot {
   files: string[];
 }
 
-/** Every row of every user table, and every file under uploads/, for before/after comparisons. */
+/** Every row of every user table (in a stable order: some tables have no rowid), and every file under uploads/, for before/after comparisons. */
 export function snapshot(home: string): Snapshot {
   const tables = readDatabase(home, (db) => {
     const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'knex_%' AND name NOT LIKE '%_fts%'").all() as Array<{ name: string }>).map((row) => row.name);
-    return Object.fromEntries(names.map((name) => [name, (db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Row[]).map((row) => JSON.stringify(row))]));
+    return Object.fromEntries(names.map((name) => [name, (db.prepare(`SELECT * FROM "${name}"`).all() as Row[]).map((row) => JSON.stringify(row)).sort()]));
   });
   return { tables, files: filesUnder(path.join(home, 'uploads')) };
 }
