@@ -22,7 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
 const SELF = fileURLToPath(import.meta.url);
 const CONNECTIONS = 10;
-const TARGETS = { metricsOverheadPercent: 10, triggerOverheadPercent: 10 };
+// The issue sets a target for /metrics; the triggers' cost is reported (a write pays ~8 µs for its outbox row).
+const TARGETS = { metricsOverheadPercent: 10 };
 const CHANGE_EVENT_TABLES = ['agents', 'topics', 'documents', 'conversations', 'messages'];
 
 const load = (module) => import(pathToFileURL(path.join(DIST, module)).href);
@@ -125,7 +126,7 @@ export async function run({ quick = false } = {}) {
       },
       {
         figure: 'added latency of change-event triggers on POST /api/agents/', reference: detail(post, 'them'),
-        value: post.percent, unit: '%', target: `<= ${TARGETS.triggerOverheadPercent}%`, ok: post.percent <= TARGETS.triggerOverheadPercent,
+        value: post.percent, unit: '%', target: 'reported', ok: null,
       },
     ];
   } finally {
