@@ -149,6 +149,8 @@ export class RunService {
         throw new ConflictError(`Run ${id} has already finished (${current.status})`);
       }
       await appendEvent(trx, id, 'status', { status: 'cancelled' });
+      // Its items go too: no worker claims them, and idle workers' look for work stays short.
+      await trx.raw('DELETE FROM run_items WHERE run_id = ?', [id]);
       return TABLES.runs.toApi(row);
     });
     this.changed(id);
