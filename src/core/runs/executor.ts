@@ -6,7 +6,7 @@
 // answers items until none is free, waits for those others hold, and then finishes it.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RunnerError } from '../errors.js';
-import { TABLES } from '../db/tables.js';
+import { TABLES, nextTimestamp } from '../db/tables.js';
 import type { SqlRunner } from '../db/dialects.js';
 import type { Agent, Run, RunResult, Source } from '../schemas.js';
 import { scopeClause, type SearchScope } from '../search/index.js';
@@ -16,7 +16,7 @@ import { scopeOf, type ChatService } from '../chat/service.js';
 import type { ChatRunner } from '../chat/runner.js';
 import type { DocumentService } from '../services/documents.js';
 import type { EmbeddingService } from '../services/embeddings.js';
-import { workerName, type ItemClaim, type Lease, type LogLevel, type RunQueue } from './queue.js';
+import { workerName, type ItemClaim, type ItemEntry, type ItemWrite, type Lease, type LogLevel, type RunQueue } from './queue.js';
 
 /** Documents of an each_document run answered at once by one worker (its owner or a helper). */
 export const DOCUMENTS_AT_ONCE = 4;
@@ -78,9 +78,7 @@ export class RunExecutor {
     const prepared = await this.prepare(run);
     // A runner that cannot be made here is the owner's to report (it fails the run).
     if (!prepared || 'error' in prepared) return { runner: 'none', answered: 0 };
-    const log = logger((level, message) => this.deps.queue.logWhileRunning(runId, level, message));
-    const { answered } = await this.answerItems(run, owner, this.deps.queue.itemClaim(owner, runId), prepared.agent, prepared.runner, prepared.scope, signal, log);
-    await log.flush();
+    const { answered } = await this.answerItems(run, owner, this.deps.queue.itemClaim(owner, runId), prepared.agent, prepared.runner, prepared.scope, signal);
     return { runner: prepared.runner.name, answered };
   }
 
@@ -136,7 +134,7 @@ export class RunExecutor {
     if (!(await queue.begin(lease, answered.size, total, remaining))) return undefined;
     const claim = queue.itemClaim(owner, run.id);
     for (;;) {
-      if (!(await this.answerItems(run, owner, claim, agent, runner, scope, signal, log)).finished) return undefined;
+      if (!(await this.answerItems(run, owner, claim, agent, runner, scope, signal)).finished) return undefined;
       if (!(await queue.itemsLeft(run.id))) return { status: 'succeeded' as const };
       await sleep(ITEMS_WAIT_MS, signal);
       if (signal.aborted) return undefined;
@@ -149,8 +147,10 @@ export class RunExecutor {
    * claims are renewed meanwhile, and given back when it stops early. `finished` when no
    * item was left free; not when it stopped (the signal, the run no longer running).
    */
-  private async answerItems(run: Run, owner: string, claim: ItemClaim, agent: Agent, runner: ChatRunner, scope: SearchScope, signal: AbortSignal, log: Logger) {
+  private async answerItems(run: Run, owner: string, claim: ItemClaim, agent: Agent, runner: ChatRunner, scope: SearchScope, signal: AbortSignal) {
     const { sql, queue } = this.deps;
+    const writer = new ItemWriter(queue, claim);
+    const { log } = writer;
     // One lane stopping (the run ended, an unexpected error) stops the others too.
     const stop = new AbortController();
     const stopAll = () => stop.abort();
@@ -195,8 +195,7 @@ export class RunExecutor {
         const answer = await this.answer(run, agent, runner, { ...scope, documentIds: [id] }, stop.signal, log, id);
         if (!answer) return;
         if (answer.error) log('warning', `${names.get(id) ?? 'A document'} (document ${id}): ${answer.error}`);
-        await log.flush();
-        const written = await queue.addItemResult(claim, { document_id: id, ...answer });
+        const written = await writer.store({ document_id: id, ...answer });
         held--;
         if (written === 'stored') answered++;
         // A claim that lapsed (the answer took longer than the lease) lost only that item; a run no longer running stops here.
@@ -213,6 +212,7 @@ export class RunExecutor {
       if (failed) throw failed.reason;
     } finally {
       signal.removeEventListener('abort', stopAll);
+      await writer.flush();
       await renewing.stop();
       // Items claimed and not answered go back at once, rather than when their claims lapse.
       if (held > 0) await queue.releaseItems(claim).catch(() => undefined);
@@ -290,6 +290,66 @@ function logger(write: (level: LogLevel, message: string) => Promise<unknown>): 
   return Object.assign((level: LogLevel, message: string) => {
     pending = pending.then(() => write(level, message)).then(() => undefined, () => undefined);
   }, { flush: () => pending });
+}
+
+/** Entries written in one transaction at most (a bound on the statement's values). */
+const ENTRIES_PER_WRITE = 200;
+
+/**
+ * Writes what a worker answering items of a run produces, in order, in as few transactions
+ * as it can: while one is written, entries that come meanwhile wait and go together in the
+ * next. Every such write locks the run's row, which all the run's workers share, so fewer
+ * and shorter writes let more workers go at once.
+ */
+class ItemWriter {
+  readonly log: Logger;
+  private readonly entries: Array<{ entry: ItemEntry; settle?: (written: ItemWrite | Error) => void }> = [];
+  private writing?: Promise<void>;
+  private ended = false;
+
+  constructor(private readonly queue: RunQueue, private readonly claim: ItemClaim) {
+    this.log = Object.assign((level: LogLevel, message: string) => this.push({ type: 'log', level, message, at: nextTimestamp() }), { flush: () => this.flush() });
+  }
+
+  /** Stores a document's answer after every entry before it; what became of it. */
+  store(result: RunResult & { document_id: number }): Promise<ItemWrite> {
+    return new Promise((resolve, reject) => {
+      this.push({ type: 'result', result }, (written) => (written instanceof Error ? reject(written) : resolve(written)));
+    });
+  }
+
+  /** Resolves once every entry so far is written (or dropped, the run having ended). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private push(entry: ItemEntry, settle?: (written: ItemWrite | Error) => void): void {
+    if (this.ended) {
+      settle?.('ended');
+      return;
+    }
+    this.entries.push({ entry, settle });
+    this.writing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.entries.length) {
+      const batch = this.entries.splice(0, ENTRIES_PER_WRITE);
+      let written: Set<number> | 'ended' | Error;
+      try {
+        written = await this.queue.storeItems(this.claim, batch.map((item) => item.entry));
+      } catch (error) {
+        // A log that could not be written is dropped; an answer's writer is told.
+        written = error instanceof Error ? error : new Error(String(error));
+      }
+      if (written === 'ended') this.ended = true;
+      for (const { entry, settle } of batch) {
+        if (!settle || entry.type !== 'result') continue;
+        settle(written instanceof Error || written === 'ended' ? written : written.has(entry.result.document_id) ? 'stored' : 'taken');
+      }
+    }
+    this.writing = undefined;
+  }
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

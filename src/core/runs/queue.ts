@@ -17,7 +17,7 @@ import type { Knex } from 'knex';
 import { dialectOf, type SqlRunner } from '../db/dialects.js';
 import { TABLES, nextTimestamp } from '../db/tables.js';
 import type { Run, RunResult } from '../schemas.js';
-import { appendEvent, rowsOf, type RunService } from './service.js';
+import { appendEvent, appendEvents, rowsOf, type RunService } from './service.js';
 
 /** A run is taken up at most this many times; once the last lease lapses it fails. */
 export const MAX_ATTEMPTS = 3;
@@ -49,13 +49,16 @@ export interface ItemClaim {
 /** What became of an item's answer: stored, refused as the item was taken by another (its claim lapsed), or refused as the run is no longer running. */
 export type ItemWrite = 'stored' | 'taken' | 'ended';
 
+/** What a worker answering items writes, in order: lines of what the agent did, and answers. */
+export type ItemEntry =
+  | { type: 'log'; level: LogLevel; message: string; at: string }
+  | { type: 'result'; result: RunResult & { document_id: number } };
+
 export type LogLevel = 'info' | 'warning' | 'error';
 
 /** Items added per statement (two values each, well under SQLite's limit of bound values). */
 const ITEMS_PER_INSERT = 500;
 
-/** Thrown inside a transaction to roll it back. */
-class Refused extends Error {}
 
 export interface QueueDeps {
   knex: Knex;
@@ -223,42 +226,64 @@ export class RunQueue {
     return (await this.deps.sql.first<{ status: string }>('SELECT status FROM runs WHERE id = ?', [runId]))?.status;
   }
 
-  /**
-   * Stores the answer of an item `claim` holds and counts it done, in one transaction that
-   * first updates the run's row (the run must be running: a cancel stops every worker's
-   * writes); refused when the item's claim lapsed and another worker took it.
-   */
-  async addItemResult(claim: ItemClaim, result: RunResult): Promise<ItemWrite> {
-    let outcome: ItemWrite = 'stored';
-    try {
-      await this.deps.knex.transaction(async (trx) => {
-        const now = nextTimestamp();
-        if (!(await trx('runs').where({ id: claim.runId, status: 'running' }).update({ updated_at: now }))) throw new Refused('ended');
-        const held = await trx('run_items')
-          .where({ run_id: claim.runId, document_id: result.document_id, claim_token: claim.token, done: false })
-          .where('claim_expires_at', '>', now)
-          .update({ done: true, claim_token: null, claim_expires_at: null });
-        if (!held) throw new Refused('taken');
-        await this.storeResult(trx, claim.runId, result);
-      });
-    } catch (error) {
-      if (!(error instanceof Refused)) throw error;
-      outcome = error.message as ItemWrite;
-    }
-    if (outcome === 'stored') this.deps.runs.changed(claim.runId);
-    return outcome;
+  /** Stores the answer of an item `claim` holds (see storeItems). */
+  async addItemResult(claim: ItemClaim, result: RunResult & { document_id: number }): Promise<ItemWrite> {
+    const written = await this.storeItems(claim, [{ type: 'result', result }]);
+    return written === 'ended' ? 'ended' : written.has(result.document_id) ? 'stored' : 'taken';
   }
 
-  /** Stores a line of what the agent did for a worker helping with the run, while it is running. */
-  async logWhileRunning(runId: number, level: LogLevel, message: string): Promise<boolean> {
-    const written = await this.deps.knex.transaction(async (trx) => {
+  /**
+   * Stores `entries` in one transaction that first updates the run's row, while the run is
+   * running (a cancel stops every worker's writes): the logs, and the answers of the items
+   * `claim` still holds, each counted done (an item whose claim lapsed and was taken by
+   * another is left to it). The documents whose answers were stored, or 'ended'. A few
+   * statements whatever the number of entries: a busy run's row is locked briefly.
+   */
+  async storeItems(claim: ItemClaim, entries: ItemEntry[]): Promise<Set<number> | 'ended'> {
+    const results = entries.flatMap((entry) => (entry.type === 'result' ? [entry.result] : []));
+    const stored = await this.deps.knex.transaction(async (trx) => {
       const now = nextTimestamp();
-      if (!(await trx('runs').where({ id: runId, status: 'running' }).update({ updated_at: now }))) return false;
-      await appendEvent(trx, runId, 'log', { level, message, at: now });
-      return true;
+      if (!(await trx('runs').where({ id: claim.runId, status: 'running' }).update({ updated_at: now }))) return undefined;
+      const storedIds = new Set<number>();
+      if (results.length) {
+        const held = rowsOf(await trx.raw(
+          `UPDATE run_items SET done = true, claim_token = NULL, claim_expires_at = NULL
+            WHERE run_id = ? AND claim_token = ? AND done = false AND claim_expires_at > ? AND document_id IN (${results.map(() => '?').join(', ')})
+            RETURNING document_id`,
+          [claim.runId, claim.token, now, ...results.map((result) => result.document_id)],
+        ));
+        const heldIds = new Set(held.map((row) => Number(row.document_id)));
+        const kept = results.filter((result) => heldIds.has(result.document_id));
+        if (kept.length) {
+          const inserted = rowsOf(await trx.raw(
+            `INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES ${kept.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+             ON CONFLICT (run_id, document_id) DO NOTHING RETURNING document_id`,
+            kept.flatMap((result) => [claim.runId, result.document_id, result.output, JSON.stringify(result.sources), result.error, now]),
+          ));
+          for (const row of inserted) storedIds.add(Number(row.document_id));
+        }
+      }
+      let done = 0;
+      let total = 0;
+      if (storedIds.size) {
+        const [counts] = rowsOf(await trx.raw('UPDATE runs SET done = done + ? WHERE id = ? RETURNING done, total', [storedIds.size, claim.runId]));
+        done = Number(counts.done) - storedIds.size;
+        total = Number(counts.total);
+      }
+      const events: Array<{ type: 'log' | 'result' | 'progress'; data: object }> = [];
+      for (const entry of entries) {
+        if (entry.type === 'log') events.push({ type: 'log', data: { level: entry.level, message: entry.message, at: entry.at } });
+        else if (storedIds.has(entry.result.document_id)) {
+          done += 1;
+          events.push({ type: 'result', data: entry.result }, { type: 'progress', data: { done, total } });
+        }
+      }
+      await appendEvents(trx, claim.runId, events);
+      return storedIds;
     });
-    if (written) this.deps.runs.changed(runId);
-    return written;
+    if (!stored) return 'ended';
+    this.deps.runs.changed(claim.runId);
+    return stored;
   }
 
   /** Stores a line of what the agent did. */
