@@ -133,6 +133,8 @@ export class RunExecutor {
     log('info', `Answering once for each of ${total} document${total === 1 ? '' : 's'} with ${runner.name}${answered.size ? ` (${answered.size} answered by an earlier attempt)` : ''}`);
     if (!(await queue.begin(lease, answered.size, total, remaining))) return undefined;
     const claim = queue.itemClaim(owner, run.id);
+    // The lines above come before those of the items.
+    await log.flush();
     for (;;) {
       if (!(await this.answerItems(run, owner, claim, agent, runner, scope, signal)).finished) return undefined;
       if (!(await queue.itemsLeft(run.id))) return { status: 'succeeded' as const };

@@ -172,6 +172,8 @@ export class RunQueue {
    */
   async begin(lease: Lease, done: number, total: number, documentIds: number[] = []): Promise<boolean> {
     return this.whileHeld(lease, { done, total }, async (trx) => {
+      // An earlier attempt's items for documents deleted since are not answered (nor counted).
+      await trx.raw('DELETE FROM run_items WHERE run_id = ? AND done = false AND document_id NOT IN (SELECT id FROM documents)', [lease.runId]);
       for (let start = 0; start < documentIds.length; start += ITEMS_PER_INSERT) {
         const rows = documentIds.slice(start, start + ITEMS_PER_INSERT).map((documentId) => ({ run_id: lease.runId, document_id: documentId }));
         await trx('run_items').insert(rows).onConflict(['run_id', 'document_id']).ignore();
