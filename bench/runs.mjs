@@ -2,8 +2,8 @@
 // Run throughput on PostgreSQL, measured on a fresh build (`npm run build` first): answers
 // per second with the local runner for
 //   - one each_document run over 1,000 documents, executed by one `dana serve` (2 workers),
-//     then by one server and two `dana worker` processes: a run is executed by one worker
-//     at a time, so the second figure shows what more processes do for one large run;
+//     then by one server and two `dana worker` processes: idle workers help with a running
+//     run's documents, so the second figure shows what more processes do for one large run;
 //   - the same 1,000 documents as 10 runs of 100, by one server, then by one server and two
 //     workers: the queue spreads runs over every process.
 // No target: the figures are reported (the machine is shared; compare within a run).
@@ -88,7 +88,7 @@ export async function run({ quick = false } = {}) {
       ids.push((await context.services.documents.receive(Readable.from([Buffer.from(text)]), { clientName: `report-${i}.txt`, fields: { agent_id: agent.id } })).id);
     }
     // Statistics for the planner, as autovacuum would gather them some time after the load.
-    for (const table of ['documents', 'passages', 'document_terms', 'document_words', 'runs', 'run_results', 'run_events']) await admin.query(`ANALYZE "${schema}"."${table}"`);
+    for (const table of ['documents', 'passages', 'document_terms', 'document_words', 'runs', 'run_results', 'run_items', 'run_events']) await admin.query(`ANALYZE "${schema}"."${table}"`);
     const one = [{ input: 'How much rain?', each_document: true }];
     const tenth = documents / 10;
     const ten = Array.from({ length: 10 }, (_, i) => ({ input: 'How much rain?', each_document: true, document_ids: ids.slice(i * tenth, (i + 1) * tenth) }));

@@ -357,6 +357,20 @@ export const MIGRATIONS: Migration[] = [
         // A retried run skips the documents already answered.
         table.unique(['run_id', 'document_id']);
       });
+      // An each_document run's documents as work items: any worker claims a few with a short
+      // claim of its own (a token and an expiry, as a run's lease), so several share one run.
+      await knex.schema.createTable('run_items', (table) => {
+        table.increments('id').primary();
+        table.integer('run_id').unsigned().notNullable().references('id').inTable('runs').onDelete('CASCADE');
+        table.integer('document_id').notNullable();
+        table.string('claim_token', 100).nullable();
+        table.timestamp('claim_expires_at', { useTz: true, precision: 3 }).nullable();
+        table.boolean('done').notNullable().defaultTo(false);
+        // One item per document; a retried run adds only the missing ones.
+        table.unique(['run_id', 'document_id']);
+        // Claims and idle workers look for items not done whose claim is free or lapsed.
+        table.index(['done', 'claim_expires_at', 'run_id']);
+      });
       await knex.schema.createTable('run_events', (table) => {
         table.increments('id').primary();
         table.integer('run_id').unsigned().notNullable().references('id').inTable('runs').onDelete('CASCADE');
@@ -370,7 +384,7 @@ export const MIGRATIONS: Migration[] = [
     },
     async down(knex) {
       await dropChangeTriggers(knex, 'runs');
-      for (const table of ['run_events', 'run_results', 'runs']) await knex.schema.dropTableIfExists(table);
+      for (const table of ['run_events', 'run_items', 'run_results', 'runs']) await knex.schema.dropTableIfExists(table);
     },
   },
 ];

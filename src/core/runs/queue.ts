@@ -7,13 +7,17 @@
 // or taken up again by another worker after the lease lapsed, gets nothing more from it.
 // Each write that adds events first updates the run's row, which serializes a run's events
 // in commit order (event ids never commit out of order, so a follower never skips one).
+// An each_document run's documents are also work items (run_items): its owner adds them at
+// the start, and the owner and any idle worker claim a few at a time the same way, each
+// claim with its own token and expiry; an answer is stored only while its item's claim
+// holds and the run is running, and the owner finishes the run once every item is done.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Knex } from 'knex';
 import { dialectOf, type SqlRunner } from '../db/dialects.js';
 import { TABLES, nextTimestamp } from '../db/tables.js';
 import type { Run, RunResult } from '../schemas.js';
-import { appendEvent, rowsOf, type RunService } from './service.js';
+import { appendEvent, appendEvents, rowsOf, type RunService } from './service.js';
 
 /** A run is taken up at most this many times; once the last lease lapses it fails. */
 export const MAX_ATTEMPTS = 3;
@@ -36,7 +40,25 @@ export interface Lease {
   token: string;
 }
 
+/** Items of one run claimed by one worker: the token their writes must name. */
+export interface ItemClaim {
+  runId: number;
+  token: string;
+}
+
+/** What became of an item's answer: stored, refused as the item was taken by another (its claim lapsed), or refused as the run is no longer running. */
+export type ItemWrite = 'stored' | 'taken' | 'ended';
+
+/** What a worker answering items writes, in order: lines of what the agent did, and answers. */
+export type ItemEntry =
+  | { type: 'log'; level: LogLevel; message: string; at: string }
+  | { type: 'result'; result: RunResult & { document_id: number } };
+
 export type LogLevel = 'info' | 'warning' | 'error';
+
+/** Items added per statement (two values each, well under SQLite's limit of bound values). */
+const ITEMS_PER_INSERT = 500;
+
 
 export interface QueueDeps {
   knex: Knex;
@@ -52,12 +74,21 @@ export class RunQueue {
     return this.deps.leaseMs;
   }
 
-  /** Whether any run might be claimed now: one cheap read, so idle workers do not write. */
-  async anyClaimable(): Promise<boolean> {
-    return Boolean(await this.deps.sql.first(
-      `SELECT id FROM runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?) LIMIT 1`,
-      [nextTimestamp()],
-    ));
+  /**
+   * What an idle worker may do, in one cheap indexed read (so idle workers do not write):
+   * whether a run might be claimed, and a running each_document run with items nobody
+   * holds (one it may help with).
+   */
+  async lookForWork(): Promise<{ runs: boolean; sharedRunId?: number }> {
+    const now = nextTimestamp();
+    const row = await this.deps.sql.first<{ run_id: number | null; shared_run_id: number | null }>(
+      `SELECT (SELECT id FROM runs WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?) LIMIT 1) AS run_id,
+              (SELECT i.run_id FROM run_items i JOIN runs r ON r.id = i.run_id
+                WHERE i.done = false AND (i.claim_expires_at IS NULL OR i.claim_expires_at < ?) AND r.status = 'running' LIMIT 1) AS shared_run_id`,
+      [now, now],
+    );
+    const shared = row?.shared_run_id;
+    return { runs: row?.run_id !== null && row?.run_id !== undefined, ...(shared !== null && shared !== undefined && { sharedRunId: Number(shared) }) };
   }
 
   /**
@@ -108,7 +139,10 @@ export class RunQueue {
           WHERE status = 'running' AND lease_expires_at < ? AND attempts >= ${MAX_ATTEMPTS} RETURNING id`,
         [error, now, now, now],
       ));
-      for (const row of rows) await appendEvent(trx, Number(row.id), 'status', { status: 'failed', error });
+      for (const row of rows) {
+        await appendEvent(trx, Number(row.id), 'status', { status: 'failed', error });
+        await trx.raw('DELETE FROM run_items WHERE run_id = ?', [Number(row.id)]);
+      }
       return rows.map((row) => Number(row.id));
     });
     for (const id of failed) this.deps.runs.changed(id);
@@ -131,11 +165,127 @@ export class RunQueue {
     return row && { status: row.status, held: row.status === 'running' && row.lease_owner === lease.token };
   }
 
-  /** Says how many answers the run gives, and how many are given already (a retried run's). */
-  async begin(lease: Lease, done: number, total: number): Promise<boolean> {
+  /**
+   * Says how many answers the run gives, and how many are given already (a retried run's);
+   * `documentIds`, the documents still to answer, become its items (those an earlier
+   * attempt added are kept, with their claims).
+   */
+  async begin(lease: Lease, done: number, total: number, documentIds: number[] = []): Promise<boolean> {
     return this.whileHeld(lease, { done, total }, async (trx) => {
+      // An earlier attempt's items for documents deleted since are not answered (nor counted).
+      await trx.raw('DELETE FROM run_items WHERE run_id = ? AND done = false AND document_id NOT IN (SELECT id FROM documents)', [lease.runId]);
+      for (let start = 0; start < documentIds.length; start += ITEMS_PER_INSERT) {
+        const rows = documentIds.slice(start, start + ITEMS_PER_INSERT).map((documentId) => ({ run_id: lease.runId, document_id: documentId }));
+        await trx('run_items').insert(rows).onConflict(['run_id', 'document_id']).ignore();
+      }
       await appendEvent(trx, lease.runId, 'progress', { done, total });
     });
+  }
+
+  /** A new claim on items of run `runId` for `owner` (nothing is claimed until claimItems). */
+  itemClaim(owner: string, runId: number): ItemClaim {
+    return { runId, token: `${owner}:${randomBytes(6).toString('hex')}` };
+  }
+
+  /**
+   * Claims up to `limit` items of the run that nobody holds (or whose claim lapsed), lowest
+   * first, while the run is running; their document ids. On PostgreSQL, SKIP LOCKED lets
+   * workers claiming at once each get different items without waiting on each other.
+   */
+  async claimItems(claim: ItemClaim, limit: number): Promise<number[]> {
+    const { knex } = this.deps;
+    const skipLocked = dialectOf(knex) === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const now = nextTimestamp();
+    const claimable = `run_id = ? AND done = false AND (claim_expires_at IS NULL OR claim_expires_at < ?)`;
+    const rows = rowsOf(await knex.raw(
+      `UPDATE run_items SET claim_token = ?, claim_expires_at = ?
+        WHERE id IN (SELECT id FROM run_items WHERE ${claimable} ORDER BY id LIMIT ${Math.max(1, Math.floor(limit))} ${skipLocked})
+          AND ${claimable}
+          AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND status = 'running')
+        RETURNING document_id`,
+      [claim.token, this.expiry(), claim.runId, now, claim.runId, now, claim.runId],
+    ));
+    return rows.map((row) => Number(row.document_id)).sort((a, b) => a - b);
+  }
+
+  /** Extends the claim on the items `claim` holds and has not answered yet. */
+  async renewItems(claim: ItemClaim): Promise<void> {
+    await this.deps.knex('run_items').where({ run_id: claim.runId, claim_token: claim.token, done: false }).update({ claim_expires_at: this.expiry() });
+  }
+
+  /** Gives back the items `claim` holds and has not answered (a worker stopping): others may claim them at once. */
+  async releaseItems(claim: ItemClaim): Promise<void> {
+    await this.deps.knex('run_items').where({ run_id: claim.runId, claim_token: claim.token, done: false }).update({ claim_token: null, claim_expires_at: null });
+  }
+
+  /** Whether any item of the run is not answered yet (claimed by someone, or free). */
+  async itemsLeft(runId: number): Promise<boolean> {
+    return Boolean(await this.deps.sql.first('SELECT id FROM run_items WHERE run_id = ? AND done = false LIMIT 1', [runId]));
+  }
+
+  /** The run's status (read, never written); undefined once it is deleted. */
+  async status(runId: number): Promise<string | undefined> {
+    return (await this.deps.sql.first<{ status: string }>('SELECT status FROM runs WHERE id = ?', [runId]))?.status;
+  }
+
+  /** Stores the answer of an item `claim` holds (see storeItems). */
+  async addItemResult(claim: ItemClaim, result: RunResult & { document_id: number }): Promise<ItemWrite> {
+    const written = await this.storeItems(claim, [{ type: 'result', result }]);
+    return written === 'ended' ? 'ended' : written.has(result.document_id) ? 'stored' : 'taken';
+  }
+
+  /**
+   * Stores `entries` in one transaction that first updates the run's row, while the run is
+   * running (a cancel stops every worker's writes): the logs, and the answers of the items
+   * `claim` still holds, each counted done (an item whose claim lapsed and was taken by
+   * another is left to it). The documents whose answers were stored, or 'ended'. A few
+   * statements whatever the number of entries: a busy run's row is locked briefly.
+   */
+  async storeItems(claim: ItemClaim, entries: ItemEntry[]): Promise<Set<number> | 'ended'> {
+    const results = entries.flatMap((entry) => (entry.type === 'result' ? [entry.result] : []));
+    const stored = await this.deps.knex.transaction(async (trx) => {
+      const now = nextTimestamp();
+      if (!(await trx('runs').where({ id: claim.runId, status: 'running' }).update({ updated_at: now }))) return undefined;
+      const storedIds = new Set<number>();
+      if (results.length) {
+        const held = rowsOf(await trx.raw(
+          `UPDATE run_items SET done = true, claim_token = NULL, claim_expires_at = NULL
+            WHERE run_id = ? AND claim_token = ? AND done = false AND claim_expires_at > ? AND document_id IN (${results.map(() => '?').join(', ')})
+            RETURNING document_id`,
+          [claim.runId, claim.token, now, ...results.map((result) => result.document_id)],
+        ));
+        const heldIds = new Set(held.map((row) => Number(row.document_id)));
+        const kept = results.filter((result) => heldIds.has(result.document_id));
+        if (kept.length) {
+          const inserted = rowsOf(await trx.raw(
+            `INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES ${kept.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+             ON CONFLICT (run_id, document_id) DO NOTHING RETURNING document_id`,
+            kept.flatMap((result) => [claim.runId, result.document_id, result.output, JSON.stringify(result.sources), result.error, now]),
+          ));
+          for (const row of inserted) storedIds.add(Number(row.document_id));
+        }
+      }
+      let done = 0;
+      let total = 0;
+      if (storedIds.size) {
+        const [counts] = rowsOf(await trx.raw('UPDATE runs SET done = done + ? WHERE id = ? RETURNING done, total', [storedIds.size, claim.runId]));
+        done = Number(counts.done) - storedIds.size;
+        total = Number(counts.total);
+      }
+      const events: Array<{ type: 'log' | 'result' | 'progress'; data: object }> = [];
+      for (const entry of entries) {
+        if (entry.type === 'log') events.push({ type: 'log', data: { level: entry.level, message: entry.message, at: entry.at } });
+        else if (storedIds.has(entry.result.document_id)) {
+          done += 1;
+          events.push({ type: 'result', data: entry.result }, { type: 'progress', data: { done, total } });
+        }
+      }
+      await appendEvents(trx, claim.runId, events);
+      return storedIds;
+    });
+    if (!stored) return 'ended';
+    this.deps.runs.changed(claim.runId);
+    return stored;
   }
 
   /** Stores a line of what the agent did. */
@@ -151,15 +301,8 @@ export class RunQueue {
    */
   async addResult(lease: Lease, result: RunResult): Promise<boolean> {
     return this.whileHeld(lease, {}, async (trx) => {
-      const inserted = rowsOf(await trx.raw(
-        `INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, document_id) DO NOTHING RETURNING id`,
-        [lease.runId, result.document_id, result.output, JSON.stringify(result.sources), result.error, nextTimestamp()],
-      ));
-      if (!inserted.length) return;
-      const [counts] = rowsOf(await trx.raw('UPDATE runs SET done = done + 1 WHERE id = ? RETURNING done, total', [lease.runId]));
-      await appendEvent(trx, lease.runId, 'result', result);
-      await appendEvent(trx, lease.runId, 'progress', { done: Number(counts.done), total: Number(counts.total) });
+      await trx('run_items').where({ run_id: lease.runId, document_id: result.document_id }).update({ done: true, claim_token: null, claim_expires_at: null });
+      await this.storeResult(trx, lease.runId, result);
     });
   }
 
@@ -183,6 +326,7 @@ export class RunQueue {
         await appendEvent(trx, lease.runId, 'progress', { done: 1, total: 1 });
       }
       await appendEvent(trx, lease.runId, 'status', outcome.error ? { status: outcome.status, error: outcome.error } : { status: outcome.status });
+      await trx.raw('DELETE FROM run_items WHERE run_id = ?', [lease.runId]);
     });
   }
 
@@ -192,6 +336,19 @@ export class RunQueue {
       await appendEvent(trx, lease.runId, 'log', { level: 'info', message: reason, at: nextTimestamp() });
       await appendEvent(trx, lease.runId, 'status', { status: 'queued' });
     }, { evenIfLapsed: true });
+  }
+
+  /** A document's answer, its result and progress events; a document answered already is left as it is. */
+  private async storeResult(trx: Knex.Transaction, runId: number, result: RunResult): Promise<void> {
+    const inserted = rowsOf(await trx.raw(
+      `INSERT INTO run_results (run_id, document_id, output, sources, error, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, document_id) DO NOTHING RETURNING id`,
+      [runId, result.document_id, result.output, JSON.stringify(result.sources), result.error, nextTimestamp()],
+    ));
+    if (!inserted.length) return;
+    const [counts] = rowsOf(await trx.raw('UPDATE runs SET done = done + 1 WHERE id = ? RETURNING done, total', [runId]));
+    await appendEvent(trx, runId, 'result', result);
+    await appendEvent(trx, runId, 'progress', { done: Number(counts.done), total: Number(counts.total) });
   }
 
   private expiry(): string {

@@ -40,6 +40,16 @@ export async function appendEvent(db: Db, runId: number, type: EventType, data: 
   await db.raw('INSERT INTO run_events (run_id, type, data, created_at) VALUES (?, ?, ?, ?)', [runId, type, JSON.stringify(data), nextTimestamp()]);
 }
 
+/** Stores events of a run in `db`'s transaction with one statement, their ids in the order given. */
+export async function appendEvents(db: Db, runId: number, events: Array<{ type: EventType; data: object }>): Promise<void> {
+  if (!events.length) return;
+  const now = nextTimestamp();
+  await db.raw(
+    `INSERT INTO run_events (run_id, type, data, created_at) VALUES ${events.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    events.flatMap((event) => [runId, event.type, JSON.stringify(event.data), now]),
+  );
+}
+
 export interface RunDeps extends ServiceDeps {
   chat: ChatService;
   documents: DocumentService;
@@ -149,6 +159,8 @@ export class RunService {
         throw new ConflictError(`Run ${id} has already finished (${current.status})`);
       }
       await appendEvent(trx, id, 'status', { status: 'cancelled' });
+      // Its items go too: no worker claims them, and idle workers' look for work stays short.
+      await trx.raw('DELETE FROM run_items WHERE run_id = ?', [id]);
       return TABLES.runs.toApi(row);
     });
     this.changed(id);

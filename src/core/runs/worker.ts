@@ -3,9 +3,12 @@
 // While a run executes its lease is renewed every third of its length, and its status is
 // read every 250 ms: a cancel (from any process) aborts the runner within a second.
 // Stopping is graceful: runs in hand go back to the queue without counting the attempt.
+// A worker with no run to claim helps with a running per-document run that has documents
+// nobody holds (executor.ts help), watching its status the same way.
 import type { DanaContext } from '../context.js';
 import type { Run, RunStatus } from '../schemas.js';
 import { workerName, type Lease, type LogLevel } from './queue.js';
+import { repeat } from './executor.js';
 
 /** How often a run's status is read while it executes. */
 export const STATUS_POLL_MS = 250;
@@ -28,6 +31,8 @@ export interface RunWorkerOptions {
   /** Told of each run that ended here (the server's metrics). */
   onFinished?: (run: FinishedRun) => void;
   idlePollMs?: number;
+  /** What the pool calls itself in leases and run logs; the host and process id by default. */
+  name?: string;
 }
 
 interface Active {
@@ -36,15 +41,19 @@ interface Active {
 }
 
 export class RunWorkerPool {
-  private readonly owner = workerName();
+  private readonly owner: string;
   private readonly active = new Map<number, Active>();
+  /** Runs this pool helps with (owned by other workers, or by another loop of this pool). */
+  private readonly helping = new Set<Active>();
   private readonly loops: Promise<void>[] = [];
   private readonly working = new Set<Promise<unknown>>();
   private readonly sleepers = new Set<() => void>();
   private stopping = false;
   private unsubscribe?: () => void;
 
-  constructor(private readonly context: DanaContext, private readonly options: RunWorkerOptions) {}
+  constructor(private readonly context: DanaContext, private readonly options: RunWorkerOptions) {
+    this.owner = options.name ?? workerName();
+  }
 
   /** Starts the loops; runs queued in this process wake them at once. */
   start(): void {
@@ -62,7 +71,7 @@ export class RunWorkerPool {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
-    for (const active of this.active.values()) abort(active, 'stopping');
+    for (const active of [...this.active.values(), ...this.helping]) abort(active, 'stopping');
     this.wake();
     await Promise.all([...this.loops, ...this.working]);
   }
@@ -88,8 +97,11 @@ export class RunWorkerPool {
     const { queue } = this.context.services.runs;
     while (!this.stopping) {
       let claimed: Awaited<ReturnType<typeof queue.claim>>;
+      let sharedRunId: number | undefined;
       try {
-        claimed = (await queue.anyClaimable()) ? await queue.claim(this.owner) : undefined;
+        const work = await queue.lookForWork();
+        claimed = work.runs ? await queue.claim(this.owner) : undefined;
+        sharedRunId = work.sharedRunId;
       } catch (error) {
         // The database was busy or unreachable: say so, and look again after a pause.
         this.say('warning', `could not look for runs: ${(error as Error).message}`);
@@ -97,7 +109,40 @@ export class RunWorkerPool {
       }
       if (claimed && !this.stopping) await this.execute(claimed.run, claimed.lease);
       else if (claimed) await queue.release(claimed.lease, 'The worker is stopping: the run goes back to the queue').catch(() => undefined);
+      // Having helped, look again at once: more runs may be queued, or more documents free.
+      else if (sharedRunId !== undefined && !this.stopping && (await this.help(sharedRunId)) > 0) continue;
       else await this.sleep(this.options.idlePollMs ?? IDLE_POLL_MS);
+    }
+  }
+
+  /**
+   * Answers documents of run `runId` that nobody holds, while it is running; stops within
+   * STATUS_POLL_MS of a cancel, and when the pool stops (giving its items back). How many
+   * documents it answered.
+   */
+  private async help(runId: number): Promise<number> {
+    const { queue, executor } = this.context.services.runs;
+    const active: Active = { controller: new AbortController() };
+    this.helping.add(active);
+    const watching = repeat(STATUS_POLL_MS, async () => {
+      const status = await queue.status(runId);
+      if (status !== 'running') abort(active, status === 'cancelled' ? 'cancelled' : 'lost');
+    });
+    try {
+      const helped = await executor.help(runId, active.controller.signal, this.owner);
+      if (helped.answered) this.say('info', `run ${runId}: answered ${helped.answered} of its documents (helping its worker)`);
+      // Its writes may have been refused before the status check aborted it.
+      if (active.reason === 'cancelled' || (!active.reason && (await queue.status(runId).catch(() => undefined)) === 'cancelled')) {
+        this.say('info', `run ${runId} cancelled: stopped helping`);
+      }
+      return helped.answered;
+    } catch (error) {
+      // The owner goes on (and takes the items back once their claims lapse).
+      this.say('warning', `run ${runId}: could not help: ${(error as Error)?.message ?? String(error)}`);
+      return 0;
+    } finally {
+      await watching.stop();
+      this.helping.delete(active);
     }
   }
 
@@ -119,7 +164,7 @@ export class RunWorkerPool {
     let runner = 'none';
     let status: RunStatus | undefined;
     try {
-      const execution = await executor.execute(run, lease, active.controller.signal);
+      const execution = await executor.execute(run, lease, active.controller.signal, this.owner);
       runner = execution.runner;
       status = execution.status;
     } catch (error) {
@@ -169,26 +214,4 @@ function abort(active: Active, reason: NonNullable<Active['reason']>): void {
   if (active.controller.signal.aborted) return;
   active.reason = reason;
   active.controller.abort();
-}
-
-/** Calls `task` every `ms` (never two at once) until stopped; a failing call is tried again next time. */
-function repeat(ms: number, task: () => Promise<void>): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = task().catch(() => undefined).then(() => {
-        if (!stopped) schedule();
-      });
-    }, ms);
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }
