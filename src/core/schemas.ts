@@ -401,7 +401,7 @@ export const EventsQuerySchema = {
   $id: 'EventsQuery',
   type: 'object',
   properties: {
-    last_event_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Replay the events after this id, then follow (default: follow from now)' },
+    last_event_id: { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Replay the events after this id, then follow (default: follow from now); ids are 0..2,147,483,647 like every id' },
   },
 } as const satisfies JSONSchema;
 

@@ -118,6 +118,8 @@ describe('GET /api/events', function () {
     expect(res.status).to.equal(422);
     expect((await validationIssues(res)).map((issue) => issue.loc)).to.deep.equal([['query', 'last_event_id']]);
     expect((await server.api('/api/events?last_event_id=-1')).status).to.equal(422);
+    // Event ids are ids: 1..2,147,483,647 like every other (a larger one would follow a stream forever, unanswered).
+    expect((await server.api('/api/events?last_event_id=2147483648')).status).to.equal(422);
   });
 
   it('sees a change made by the CLI on the same database within a second', async function () {
