@@ -401,7 +401,7 @@ export const EventsQuerySchema = {
   $id: 'EventsQuery',
   type: 'object',
   properties: {
-    last_event_id: { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Replay the events after this id, then follow (default: follow from now); ids are 0..2,147,483,647 like every id' },
+    last_event_id: { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Send the events after this id, as the Last-Event-ID header does (ids are 0..2,147,483,647 like every id)' },
   },
 } as const satisfies JSONSchema;
 

@@ -1,26 +1,13 @@
 // /api/agents/{id}/runs and /api/runs: an agent's background work, started here, executed by
 // the workers, watched as Server-Sent Events replayed from the run's stored events.
-import type { Context } from 'koa';
-import { PassThrough } from 'node:stream';
 import type { Services } from '../../core/context.js';
-import { MAX_ID, DeletedSchema, RunCreateSchema, RunListQuerySchema, RunResultSchema, RunSchema, ListQuerySchema } from '../../core/schemas.js';
+import { DeletedSchema, EventsQuerySchema, RunCreateSchema, RunListQuerySchema, RunResultSchema, RunSchema, ListQuerySchema } from '../../core/schemas.js';
 import type { RunEvent } from '../../core/schemas.js';
-import { validateText } from '../../core/validation.js';
+import { lastEventId, streamEvents, type StreamedEvent } from '../event-stream.js';
 import type { Logger } from '../logger.js';
 import type { Route } from './route.js';
 
 const tag = 'runs';
-
-/** A quiet stream still sends a comment this often, so proxies and clients keep it open. */
-export const KEEP_ALIVE_MS = 15_000;
-
-const EventsQuerySchema = {
-  $id: 'RunEventsQuery',
-  type: 'object',
-  properties: {
-    last_event_id: { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Replay only the events after this id (as the Last-Event-ID header does)' },
-  },
-} as const;
 
 export function runRoutes({ runs }: Services, logger: Logger, options: { keepAliveMs?: number } = {}): Route[] {
   return [
@@ -65,53 +52,22 @@ export function runRoutes({ runs }: Services, logger: Logger, options: { keepAli
       description: 'Each event has `id: N`, `event: status|progress|log|result` and `data: JSON` ({status, error?}; {done, total}; '
         + '{level, message, at}; {document_id, output, sources, error}). Stored events are replayed first (all, or those after '
         + 'the Last-Event-ID header or ?last_event_id=), then new ones follow as they happen; the stream ends after the final '
-        + 'status. Comments keep a quiet stream open. A Last-Event-ID header that is not a number replays from the start.',
+        + 'status. Comments keep a quiet stream open.',
       query: EventsQuerySchema,
       response: { kind: 'custom', description: "The run's event stream", content: { 'text/event-stream': { type: 'string' } } },
       async handle({ params, query, ctx }) {
         // Unknown runs and bad queries are ordinary JSON errors: nothing is streamed yet.
         await runs.get(params.id);
-        const afterId = lastEventId(ctx, query);
-        streamRunEvents(ctx, runs.watch(params.id, { afterId, signal: stopOnDisconnect(ctx) }), logger, options.keepAliveMs ?? KEEP_ALIVE_MS);
+        const afterId = lastEventId(ctx, query) ?? 0;
+        streamEvents(ctx, (signal) => asStreamed(runs.watch(params.id, { afterId, signal })), {
+          keepAliveMs: options.keepAliveMs,
+          onError: (error) => logger.error(`GET ${ctx.path} events failed: ${(error as Error)?.stack ?? error}`),
+        });
       },
     },
   ];
 }
 
-/** Where a reconnecting client left off: the EventSource header, else the query parameter, else the start. */
-function lastEventId(ctx: Context, query: Record<string, unknown>): number {
-  const { last_event_id: fromQuery } = validateText<{ last_event_id?: number }>(EventsQuerySchema, query);
-  const header = ctx.get('last-event-id').trim();
-  if (/^\d{1,10}$/.test(header) && Number(header) <= MAX_ID) return Number(header);
-  return fromQuery ?? 0;
-}
-
-function stopOnDisconnect(ctx: Context): AbortSignal {
-  const controller = new AbortController();
-  ctx.res.once('close', () => controller.abort());
-  return controller.signal;
-}
-
-function streamRunEvents(ctx: Context, events: AsyncIterable<RunEvent>, logger: Logger, keepAliveMs: number): void {
-  const stream = new PassThrough();
-  ctx.status = 200;
-  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
-  ctx.body = stream;
-  // A queued run may wait a while for a worker: the client sees the stream open at once.
-  ctx.flushHeaders();
-  const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), keepAliveMs);
-  (async () => {
-    try {
-      for await (const event of events) {
-        stream.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
-      }
-    } catch (error) {
-      // The client left (the watch was aborted), or the database failed mid-stream: the
-      // client reconnects with Last-Event-ID and misses nothing either way.
-      if (!ctx.res.destroyed) logger.error(`GET ${ctx.path} events failed: ${(error as Error)?.stack ?? error}`);
-    } finally {
-      clearInterval(keepAlive);
-      stream.end();
-    }
-  })();
+async function* asStreamed(events: AsyncIterable<RunEvent>): AsyncIterable<StreamedEvent> {
+  for await (const { id, type, data } of events) yield { id, event: type, data };
 }
