@@ -197,14 +197,15 @@ class OpenAiRunner implements ChatRunner {
     } catch (error) {
       if (input.signal.aborted) return;
       const reason = failure ?? describeFailure(error, settings, mask, openai);
-      input.log?.('error', `Model "${settings.model}" at ${settings.baseUrl} failed after ${Date.now() - started} ms: ${reason.reason}`);
+      input.log?.('error', mask.apply(`Model "${settings.model}" at ${settings.baseUrl} failed after ${Date.now() - started} ms: ${reason.reason}`));
       throw reason;
     } finally {
       clearTimeout(deadline);
       input.signal.removeEventListener('abort', cancel);
     }
     if (input.signal.aborted) return;
-    input.log?.('info', `Model "${settings.model}" at ${settings.baseUrl} answered in ${Date.now() - started} ms${tokensOf(usage)} (${reply.length} characters)`);
+    // Masked like the failures: a run's log is stored and served, and the key must not be in it.
+    input.log?.('info', mask.apply(`Model "${settings.model}" at ${settings.baseUrl} answered in ${Date.now() - started} ms${tokensOf(usage)} (${reply.length} characters)`));
     if (!reply.trim()) throw new RunnerError(`the model "${settings.model}" returned an empty reply`);
     yield { type: 'done', reply, sources: hits.map(toSource) };
   }
