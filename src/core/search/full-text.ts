@@ -149,12 +149,9 @@ async function rankDocuments(sql: SqlRunner, query: WeightedTerm[], scope: Searc
     terms,
   )).filter((row) => scopeById.has(Number(row.document_id)));
   if (!rows.length) return { documents: [], weights: new Map() };
-  const collection = await sql.first<{ documents: number | string; words: number | string | null }>(
-    `SELECT COUNT(*) AS documents, AVG(w.words) AS words FROM document_words w JOIN documents d ON d.id = w.document_id WHERE ${where}`,
-    values,
-  );
-  const documentCount = Number(collection?.documents ?? 0);
-  const averageWords = Math.max(1, Number(collection?.words ?? 1));
+  // The collection (for idf and the average length) is the scope just read.
+  const documentCount = inScope.length;
+  const averageWords = Math.max(1, inScope.reduce((sum, document) => sum + Number(document.words), 0) / Math.max(1, documentCount));
   const frequency = new Map<string, number>();
   for (const row of rows) frequency.set(row.term, (frequency.get(row.term) ?? 0) + 1);
   const weights = new Map(query.map((item) => [item.term, item.weight * idfOf(documentCount, frequency.get(item.term) ?? 0)]));
